@@ -1,0 +1,488 @@
+"""AAEClassifier: the scikit-learn face of the semi-supervised AAE."""
+
+import warnings
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.metrics import accuracy_score
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._networks import build_networks
+from ._rows import make_row_source, standardisation
+from ._training import TrainingConfig, train
+
+# Rows per forward pass in predict/transform: bounds memory for any n_samples.
+_PREDICT_BATCH = 4096
+
+UNLABELED = -1
+
+
+def unlabeled_mask(y: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows marked unlabeled (``y == -1``).
+
+    Raises
+    ------
+    ValueError
+        If y holds strings in a string dtype, where -1 cannot be written.
+    """
+    if y.dtype.kind in "US":
+        raise ValueError(
+            f"y has dtype {y.dtype}, which cannot hold the integer -1 that marks "
+            "unlabeled rows. Use an object array instead, for example "
+            "np.array(['cat', -1, 'dog'], dtype=object)."
+        )
+    return np.asarray(y == UNLABELED, dtype=bool)
+
+
+def _resolve_device(device: str | torch.device) -> torch.device:
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:N'."
+        ) from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available in this "
+            "PyTorch installation; use device='cpu'."
+        )
+    return resolved
+
+
+def _draw_seed(random_state) -> int:
+    """A torch/NumPy seed from ``random_state`` that leaves global states alone.
+
+    ``check_random_state(None)`` is NumPy's global generator, which must not
+    be consumed; fresh OS entropy gives the same "different every fit".
+    """
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def _check_layer_sizes(name: str, sizes) -> tuple[int, ...]:
+    sizes = tuple(np.atleast_1d(sizes).tolist())
+    if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
+        raise ValueError(f"{name} must hold positive integers, got {sizes}.")
+    return sizes
+
+
+class AAEClassifier(
+    ClassNamePrefixFeaturesOutMixin, ClassifierMixin, TransformerMixin, BaseEstimator
+):
+    """Semi-supervised adversarial autoencoder classifier.
+
+    An encoder maps each row x to a class distribution y (softmax over the
+    classes) and a continuous style code z; a decoder rebuilds x from
+    ``[y, z]``. One discriminator pushes y towards one-hot samples of the
+    categorical distribution, another pushes z towards a standard normal
+    prior (Makhzani et al. 2015, section 5). Every mini-batch runs the
+    reconstruction, the regularisation (discriminators, then the encoder as
+    generator) and the semi-supervised phase (cross-entropy on labeled rows,
+    plus virtual adversarial training of the class head on all rows).
+
+    Rows whose label is ``-1`` are unlabeled: they feed reconstruction and
+    regularisation (and VAT), the labeled rows also train the class head.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(1000, 1000)
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    n_components : int, default=10
+        Dimension of the style code z returned by :meth:`transform`.
+    discriminator_layer_sizes : array-like of int, default=(500, 500)
+        Widths of the hidden layers of both discriminators.
+    batch_size : int, default=256
+        Rows of all kinds per mini-batch. Each step also draws this many
+        labeled rows (or all of them when fewer are labeled).
+    max_iter : int, default=50
+        Number of epochs, i.e. passes over all rows.
+    learning_rate_init : float, default=1e-3
+        Initial learning rate of the Adam optimisers.
+    learning_rate : {"cosine", "constant"}, default="cosine"
+        Learning-rate schedule over all steps of the fit: cosine decay to
+        zero, or constant.
+    training : {"fused", "phased"}, default="fused"
+        ``"fused"`` runs one encoder pass over all and labeled rows per step,
+        trains the discriminators on the detached codes, then takes one
+        optimiser step on the weighted sum of the encoder-side losses.
+        ``"phased"`` is the paper's schedule: reconstruction, discriminators,
+        generator and semi-supervised phase as separate optimiser steps (four
+        encoder passes per step, slower).
+    reconstruction_weight : float, default=1.0
+        Weight of the reconstruction loss (mean squared error on the
+        standardised features). 0 disables the decoder.
+    adversarial_weight : float, default=1.0
+        Weight of the encoder's loss for fooling both discriminators.
+        0 disables the adversarial regularisation.
+    supervised_weight : float, default=1.0
+        Weight of the cross-entropy on the labeled rows.
+    vat_weight : float, default=1.0
+        Weight of the virtual adversarial training loss of the class head.
+        0 disables it (and saves two encoder passes per step).
+    vat_epsilon : float, default=0.25
+        Size of the VAT perturbation, relative to the root-mean-square norm of
+        a standardised training row, so it does not depend on X's units.
+    device : str or torch.device, default="cpu"
+        Torch device for training and inference, e.g. ``"cuda"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batch order, prior samples and VAT
+        directions. An int gives identical models on refit on the CPU.
+        The global NumPy and torch random states are never changed.
+    verbose : int, default=0
+        Print one line per epoch when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels seen in ``fit`` (``-1`` excluded).
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``; defined only when X has
+        feature names that are all strings.
+    n_iter_ : int
+        Number of epochs run.
+    history_ : dict of str to list of float
+        Per-epoch mean of every loss that was computed (``reconstruction``,
+        ``discriminator_cat``, ``discriminator_style``, ``generator``,
+        ``supervised``, ``vat``) and ``labeled_accuracy``, the accuracy of
+        the class head on the labeled mini-batches.
+    encoder_ : torch.nn.Module
+        Maps standardised rows to (class logits, style code).
+    decoder_ : torch.nn.Module
+        Maps ``[y, z]`` to standardised rows.
+    discriminator_cat_ : torch.nn.Module
+        Tells encoder class distributions from one-hot samples.
+    discriminator_style_ : torch.nn.Module
+        Tells encoder style codes from prior samples.
+
+    See Also
+    --------
+    sklearn.semi_supervised.LabelSpreading : Graph-based semi-supervised
+        classifier.
+    sklearn.semi_supervised.SelfTrainingClassifier : Self-training
+        meta-estimator.
+
+    Notes
+    -----
+    X is centred per feature and divided by one global scale (the root mean
+    square of the centred entries) before training, so features keep their
+    relative size. Features of very different units should be scaled
+    beforehand, e.g. with :class:`~sklearn.preprocessing.StandardScaler` in a
+    :class:`~sklearn.pipeline.Pipeline`.
+
+    References
+    ----------
+    A. Makhzani, J. Shlens, N. Jaitly, I. Goodfellow, B. Frey. Adversarial
+    Autoencoders. arXiv:1511.05644, 2015.
+
+    T. Miyato, S. Maeda, M. Koyama, S. Ishii. Virtual Adversarial Training:
+    a Regularization Method for Supervised and Semi-Supervised Learning.
+    IEEE TPAMI, 2018.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skaae import AAEClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> y_partial = np.where(np.arange(len(y)) % 10 == 0, y, -1)
+    >>> clf = AAEClassifier(hidden_layer_sizes=(64,), max_iter=3, random_state=0)
+    >>> clf = clf.fit(X, y_partial)
+    >>> clf.predict(X[:2]).shape
+    (2,)
+    >>> clf.transform(X[:2]).shape
+    (2, 10)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "discriminator_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"cosine", "constant"})],
+        "training": [StrOptions({"fused", "phased"})],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
+        "adversarial_weight": [Interval(Real, 0, None, closed="left")],
+        "supervised_weight": [Interval(Real, 0, None, closed="neither")],
+        "vat_weight": [Interval(Real, 0, None, closed="left")],
+        "vat_epsilon": [Interval(Real, 0, None, closed="neither")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(1000, 1000),
+        n_components=10,
+        *,
+        discriminator_layer_sizes=(500, 500),
+        batch_size=256,
+        max_iter=50,
+        learning_rate_init=1e-3,
+        learning_rate="cosine",
+        training="fused",
+        reconstruction_weight=1.0,
+        adversarial_weight=1.0,
+        supervised_weight=1.0,
+        vat_weight=1.0,
+        vat_epsilon=0.25,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.n_components = n_components
+        self.discriminator_layer_sizes = discriminator_layer_sizes
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.training = training
+        self.reconstruction_weight = reconstruction_weight
+        self.adversarial_weight = adversarial_weight
+        self.supervised_weight = supervised_weight
+        self.vat_weight = vat_weight
+        self.vat_epsilon = vat_epsilon
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ fitting
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the model on partially labeled data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training rows. Sparse input is densified one mini-batch at a time.
+        y : array-like of shape (n_samples,)
+            Labels, with ``-1`` for unlabeled rows. String labels need an
+            object array so that ``-1`` can stand beside them.
+
+        Returns
+        -------
+        self : AAEClassifier
+            The fitted estimator.
+        """
+        hidden = _check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
+        disc = _check_layer_sizes(
+            "discriminator_layer_sizes", self.discriminator_layer_sizes
+        )
+        device = _resolve_device(self.device)
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32]
+        )
+        labeled = ~unlabeled_mask(y)
+        if not labeled.any():
+            raise ValueError(
+                "y has no labeled rows: every entry is -1. Label at least one row "
+                "of each of two classes or more."
+            )
+        check_classification_targets(y[labeled])
+        if labeled.all():
+            warnings.warn(
+                "y contains no unlabeled rows (-1): fitting a purely supervised "
+                "model. Mark unlabeled rows with -1 to use them.",
+                UserWarning,
+                stacklevel=3,
+            )
+        classes, codes = np.unique(y[labeled], return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"The labeled rows of y hold only one class ({classes[0]!r}); "
+                "at least two classes are needed. Label rows of another class."
+            )
+        self.classes_ = classes
+
+        mean, scale = standardisation(X)
+        seed = _draw_seed(self.random_state)
+        with torch.random.fork_rng(devices=[]):
+            # Modules take their initial weights from torch's global generator;
+            # fork_rng hands it back to the caller untouched afterwards.
+            torch.random.default_generator.manual_seed(seed)
+            networks = build_networks(
+                X.shape[1], len(classes), self.n_components, hidden, disc
+            )
+        for module in vars(networks).values():
+            module.to(device)
+        history = train(
+            networks,
+            make_row_source(X, mean, scale, device),
+            n_samples=X.shape[0],
+            labeled_index=np.flatnonzero(labeled),
+            y_labeled=torch.as_tensor(codes, dtype=torch.int64, device=device),
+            config=self._training_config(),
+            seed=seed,
+            on_epoch=self._print_epoch if self.verbose else None,
+        )
+        self._x_mean, self._x_scale = mean, scale
+        self.encoder_ = networks.encoder.eval()
+        self.decoder_ = networks.decoder.eval()
+        self.discriminator_cat_ = networks.discriminator_cat.eval()
+        self.discriminator_style_ = networks.discriminator_style.eval()
+        self.history_ = history
+        self.n_iter_ = self.max_iter
+        return self
+
+    def _training_config(self) -> TrainingConfig:
+        return TrainingConfig(
+            max_iter=self.max_iter,
+            batch_size=self.batch_size,
+            learning_rate_init=self.learning_rate_init,
+            learning_rate=self.learning_rate,
+            training=self.training,
+            reconstruction_weight=self.reconstruction_weight,
+            adversarial_weight=self.adversarial_weight,
+            supervised_weight=self.supervised_weight,
+            vat_weight=self.vat_weight,
+            vat_epsilon=self.vat_epsilon,
+        )
+
+    def _print_epoch(
+        self, epoch: int, losses: dict[str, float], seconds: float
+    ) -> None:
+        values = ", ".join(f"{name}={value:.4f}" for name, value in losses.items())
+        print(f"Epoch {epoch}/{self.max_iter}: {values}, {seconds:.2f} s", flush=True)
+
+    # ------------------------------------------------------------ inference
+
+    def _encode(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Class logits (float64) and style codes (float32) of X, in batches."""
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
+        )
+        device = next(self.encoder_.parameters()).device
+        rows = make_row_source(X, self._x_mean, self._x_scale, device)
+        logits, codes = [], []
+        with torch.inference_mode():
+            for start in range(0, X.shape[0], _PREDICT_BATCH):
+                batch = np.arange(start, min(start + _PREDICT_BATCH, X.shape[0]))
+                lg, z = self.encoder_(rows(batch))
+                logits.append(lg.double().cpu().numpy())
+                codes.append(z.cpu().numpy())
+        return np.concatenate(logits), np.concatenate(codes).astype(X.dtype, copy=False)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, the softmax of the encoder's class head.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; rows sum to one.
+        """
+        logits, _ = self._encode(X)
+        logits -= logits.max(axis=1, keepdims=True)
+        proba = np.exp(logits)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        """Predict the class of each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The most probable class of each row.
+        """
+        logits, _ = self._encode(X)
+        return self.classes_[logits.argmax(axis=1)]
+
+    def transform(self, X) -> np.ndarray:
+        """Return the style code z of each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to encode.
+
+        Returns
+        -------
+        z : ndarray of shape (n_samples, n_components)
+            Style codes, of X's dtype when X is float32, else float64.
+        """
+        _, codes = self._encode(X)
+        return codes
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy on the labeled rows; rows with ``y == -1`` are ignored.
+
+        This makes ``cross_val_score`` and ``GridSearchCV`` work on partially
+        labeled data without a custom scorer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test rows.
+        y : array-like of shape (n_samples,)
+            True labels, ``-1`` for rows to ignore.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy of ``predict`` over the labeled rows.
+        """
+        y = np.asarray(y)
+        labeled = ~unlabeled_mask(y)
+        if not labeled.any():
+            raise ValueError(
+                "y has no labeled rows (all entries are -1), so there is nothing "
+                "to score. Pass rows with known labels."
+            )
+        sample_weight = _check_sample_weight(sample_weight, y)
+        X_labeled = _safe_indexing(X, np.flatnonzero(labeled))
+        return accuracy_score(
+            y[labeled], self.predict(X_labeled), sample_weight=sample_weight[labeled]
+        )
+
+    # ------------------------------------------------------------ sklearn
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.n_components
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

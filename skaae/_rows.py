@@ -1,0 +1,65 @@
+"""Standardised float32 mini-batches from a dense array or a CSR matrix."""
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+RowSource = Callable[[np.ndarray], torch.Tensor]
+
+# Rows converted at a time: keeps the float64 temporary of a large array small.
+_CHUNK = 8192
+
+
+def _dense_chunks(X: np.ndarray):
+    for start in range(0, X.shape[0], _CHUNK):
+        yield np.asarray(X[start : start + _CHUNK], dtype=np.float64)
+
+
+def standardisation(X: np.ndarray | sp.csr_matrix) -> tuple[np.ndarray, float]:
+    """Per-feature means and one global scale for the whole matrix.
+
+    A single scale (the root mean square of the centred entries) keeps the
+    relative size of the features, so near-constant pixels are not blown up,
+    while making the losses and the VAT radius independent of X's units.
+    """
+    if sp.issparse(X):
+        peak = float(abs(X).max())
+    else:
+        peak = max((float(np.abs(c).max()) for c in _dense_chunks(X)), default=0.0)
+    # Moments of X / peak: squares of entries near 1e200 would overflow.
+    peak = peak or 1.0
+    if sp.issparse(X):
+        unit = X / peak
+        mean = np.asarray(unit.mean(axis=0)).ravel()
+        mean_sq = np.asarray(unit.multiply(unit).mean(axis=0)).ravel()
+    else:
+        mean = np.zeros(X.shape[1])
+        mean_sq = np.zeros(X.shape[1])
+        for chunk in _dense_chunks(X):
+            mean += (chunk / peak).sum(axis=0) / X.shape[0]
+            mean_sq += np.square(chunk / peak).sum(axis=0) / X.shape[0]
+    variance = np.maximum(mean_sq - np.square(mean), 0.0)
+    scale = peak * float(np.sqrt(variance.mean()))
+    return mean * peak, (scale if scale > 0 else 1.0)
+
+
+def _standardise(block: np.ndarray, mean: np.ndarray, scale: float) -> torch.Tensor:
+    standard = (np.asarray(block, dtype=np.float64) - mean) / scale
+    return torch.from_numpy(standard.astype(np.float32))
+
+
+def make_row_source(
+    X: np.ndarray | sp.csr_matrix, mean: np.ndarray, scale: float, device: torch.device
+) -> RowSource:
+    """Return ``rows(indices) -> tensor`` of standardised rows on ``device``.
+
+    A dense X is converted once into one float32 tensor and batches are drawn
+    by index; a sparse X stays sparse and only each batch is densified.
+    """
+    if sp.issparse(X):
+        return lambda idx: _standardise(X[idx].toarray(), mean, scale).to(device)
+    dense = torch.cat([_standardise(c, mean, scale) for c in _dense_chunks(X)])
+    dense = dense.to(device)
+    return lambda idx: dense[torch.as_tensor(idx, device=device)]

@@ -1,0 +1,399 @@
+"""The semi-supervised adversarial autoencoder's training loop.
+
+It works on tensors and torch modules only; the estimator turns arrays into
+row sources and label codes before calling :func:`train`.
+"""
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ._networks import Networks
+from ._priors import sample_categorical, standard_normal
+from ._rows import RowSource
+
+# Radius of the first VAT probe, relative to the root-mean-square row norm.
+# Only its direction matters; it has to be large enough for float32 to see
+# the change in the class distribution and small enough to stay local.
+_VAT_PROBE = 0.1
+
+History = dict[str, list[float]]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """What the loop needs from the estimator's hyper-parameters."""
+
+    max_iter: int
+    batch_size: int
+    learning_rate_init: float
+    learning_rate: str
+    training: str
+    reconstruction_weight: float
+    adversarial_weight: float
+    supervised_weight: float
+    vat_weight: float
+    vat_epsilon: float
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows for one step: a batch of all rows and a batch of labeled rows."""
+
+    x: torch.Tensor
+    x_labeled: torch.Tensor
+    y_labeled: torch.Tensor
+
+
+# ---------------------------------------------------------------- losses
+
+
+def reconstruction_loss(
+    networks: Networks, x: torch.Tensor, logits: torch.Tensor, z: torch.Tensor
+) -> torch.Tensor:
+    """Mean squared error of the decoder's rebuild of x from [y, z]."""
+    x_hat = networks.decoder(torch.cat([logits.softmax(dim=1), z], dim=1))
+    return F.mse_loss(x_hat, x)
+
+
+def discriminator_loss(
+    discriminator: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor
+) -> torch.Tensor:
+    """Binary cross-entropy of telling prior samples (1) from codes (0)."""
+    real_logit, fake_logit = discriminator(real), discriminator(fake)
+    return F.binary_cross_entropy_with_logits(
+        real_logit, torch.ones_like(real_logit)
+    ) + F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit))
+
+
+def generator_loss(discriminator: torch.nn.Module, fake: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of the encoder's codes being taken for prior samples."""
+    logit = discriminator(fake)
+    return F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
+
+
+def _unit_rows(v: torch.Tensor) -> torch.Tensor:
+    return v / v.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+def _kl_from(log_p: torch.Tensor, logits_q: torch.Tensor) -> torch.Tensor:
+    """Mean KL(p || q) over rows, p given by its log-probabilities."""
+    return F.kl_div(
+        logits_q.log_softmax(dim=1), log_p, log_target=True, reduction="batchmean"
+    )
+
+
+def vat_loss(
+    encoder: torch.nn.Module,
+    x: torch.Tensor,
+    logits: torch.Tensor,
+    epsilon: float,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Virtual adversarial training loss of the class head (Miyato et al. 2018).
+
+    One power iteration finds the direction in which the class distribution
+    changes fastest; the loss is the KL divergence between the prediction at
+    x and at x moved along that direction by ``epsilon`` times the
+    root-mean-square row norm (``sqrt(n_features)`` for standardised rows).
+    """
+    log_p = logits.detach().log_softmax(dim=1)
+    rms_norm = math.sqrt(x.shape[1])
+    direction = _unit_rows(
+        torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    ).requires_grad_()
+    probe_logits, _ = encoder(x + _VAT_PROBE * rms_norm * direction)
+    (grad,) = torch.autograd.grad(_kl_from(log_p, probe_logits), direction)
+    adversarial_logits, _ = encoder(x + epsilon * rms_norm * _unit_rows(grad))
+    return _kl_from(log_p, adversarial_logits)
+
+
+# ---------------------------------------------------------------- steps
+
+
+def _descend(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def _discriminator_step(
+    networks: Networks,
+    optimizer: torch.optim.Optimizer,
+    y: torch.Tensor,
+    z: torch.Tensor,
+    generator: torch.Generator,
+) -> dict[str, torch.Tensor]:
+    """Train both discriminators on detached codes against prior samples."""
+    n_samples, n_classes = y.shape
+    loss_cat = discriminator_loss(
+        networks.discriminator_cat,
+        sample_categorical(n_samples, n_classes, generator),
+        y.detach(),
+    )
+    loss_style = discriminator_loss(
+        networks.discriminator_style,
+        standard_normal(n_samples, z.shape[1], generator),
+        z.detach(),
+    )
+    _descend(optimizer, loss_cat + loss_style)
+    return {
+        "discriminator_cat": loss_cat.detach(),
+        "discriminator_style": loss_style.detach(),
+    }
+
+
+def _regularisation_losses(networks: Networks, logits: torch.Tensor, z: torch.Tensor):
+    y = logits.softmax(dim=1)
+    return generator_loss(networks.discriminator_cat, y) + generator_loss(
+        networks.discriminator_style, z
+    )
+
+
+def _fused_step(networks, optimizers, batch, config, generator):
+    """One encoder pass over all and labeled rows, one backward of the weighted sum.
+
+    The discriminators step first, on detached codes, so the encoder's
+    generator term is computed against the freshly updated discriminators.
+    """
+    n_all = len(batch.x)
+    logits, z = networks.encoder(torch.cat([batch.x, batch.x_labeled]))
+    logits_all, z_all, logits_labeled = logits[:n_all], z[:n_all], logits[n_all:]
+    losses: dict[str, torch.Tensor] = {}
+    encoder_side: dict[str, tuple[float, torch.Tensor]] = {}
+    if config.reconstruction_weight > 0:
+        rec = reconstruction_loss(networks, batch.x, logits_all, z_all)
+        encoder_side["reconstruction"] = (config.reconstruction_weight, rec)
+    if config.adversarial_weight > 0:
+        losses |= _discriminator_step(
+            networks,
+            optimizers["discriminators"],
+            logits_all.softmax(dim=1),
+            z_all,
+            generator,
+        )
+        adv = _regularisation_losses(networks, logits_all, z_all)
+        encoder_side["generator"] = (config.adversarial_weight, adv)
+    sup = F.cross_entropy(logits_labeled, batch.y_labeled)
+    encoder_side["supervised"] = (config.supervised_weight, sup)
+    if config.vat_weight > 0:
+        vat = vat_loss(
+            networks.encoder, batch.x, logits_all, config.vat_epsilon, generator
+        )
+        encoder_side["vat"] = (config.vat_weight, vat)
+    _descend(
+        optimizers["autoencoder"], sum(w * loss for w, loss in encoder_side.values())
+    )
+    losses |= {name: loss.detach() for name, (_, loss) in encoder_side.items()}
+    losses["labeled_accuracy"] = _accuracy(logits_labeled, batch.y_labeled)
+    return losses
+
+
+def _phased_step(networks, optimizers, batch, config, generator):
+    """The paper's three phases, each its own optimiser step.
+
+    Reconstruction updates encoder and decoder; regularisation updates the
+    discriminators, then the encoder as generator; the semi-supervised phase
+    updates the encoder on the labeled rows (plus VAT when enabled).
+    """
+    losses: dict[str, torch.Tensor] = {}
+    encoder = networks.encoder
+    if config.reconstruction_weight > 0:
+        logits, z = encoder(batch.x)
+        rec = reconstruction_loss(networks, batch.x, logits, z)
+        _descend(optimizers["reconstruction"], config.reconstruction_weight * rec)
+        losses["reconstruction"] = rec.detach()
+    if config.adversarial_weight > 0:
+        with torch.no_grad():
+            logits, z = encoder(batch.x)
+        losses |= _discriminator_step(
+            networks, optimizers["discriminators"], logits.softmax(dim=1), z, generator
+        )
+        logits, z = encoder(batch.x)
+        adv = _regularisation_losses(networks, logits, z)
+        _descend(optimizers["generator"], config.adversarial_weight * adv)
+        losses["generator"] = adv.detach()
+    logits_labeled, _ = encoder(batch.x_labeled)
+    sup = F.cross_entropy(logits_labeled, batch.y_labeled)
+    semi_supervised = config.supervised_weight * sup
+    if config.vat_weight > 0:
+        with torch.no_grad():
+            logits, _ = encoder(batch.x)
+        vat = vat_loss(encoder, batch.x, logits, config.vat_epsilon, generator)
+        semi_supervised = semi_supervised + config.vat_weight * vat
+        losses["vat"] = vat.detach()
+    _descend(optimizers["supervised"], semi_supervised)
+    losses["supervised"] = sup.detach()
+    losses["labeled_accuracy"] = _accuracy(logits_labeled, batch.y_labeled)
+    return losses
+
+
+def _accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return (logits.detach().argmax(dim=1) == y).float().mean()
+
+
+_STEPS = {"fused": _fused_step, "phased": _phased_step}
+
+
+def _make_optimizers(networks: Networks, config: TrainingConfig):
+    """Adam optimisers for the phases that run: one per phase for ``phased``."""
+    encoder = list(networks.encoder.parameters())
+    autoencoder = encoder + list(networks.decoder.parameters())
+    discriminators = list(networks.discriminator_cat.parameters()) + list(
+        networks.discriminator_style.parameters()
+    )
+    adversarial = config.adversarial_weight > 0
+    if config.training == "fused":
+        groups = {"autoencoder": autoencoder, "discriminators": discriminators}
+        enabled = {"autoencoder": True, "discriminators": adversarial}
+    else:
+        groups = {
+            "reconstruction": autoencoder,
+            "discriminators": discriminators,
+            "generator": encoder,
+            "supervised": encoder,
+        }
+        enabled = {
+            "reconstruction": config.reconstruction_weight > 0,
+            "discriminators": adversarial,
+            "generator": adversarial,
+            "supervised": True,
+        }
+    return {
+        name: torch.optim.Adam(params, lr=config.learning_rate_init)
+        for name, params in groups.items()
+        if enabled[name]
+    }
+
+
+def _lr_factor(schedule: str, n_steps: int) -> Callable[[int], float]:
+    if schedule == "cosine":
+        return lambda step: (
+            0.5 * (1.0 + math.cos(math.pi * min(step, n_steps) / n_steps))
+        )
+    return lambda step: 1.0
+
+
+# ---------------------------------------------------------------- batches
+
+
+def _labeled_positions(
+    rng: np.random.Generator, n_labeled: int, batch_size: int, n_batches: int
+) -> np.ndarray:
+    """``n_batches`` batches that cycle through reshuffled labeled positions."""
+    n_needed = batch_size * n_batches
+    n_rounds = -(-n_needed // n_labeled)
+    stream = np.concatenate([rng.permutation(n_labeled) for _ in range(n_rounds)])
+    return stream[:n_needed].reshape(n_batches, batch_size)
+
+
+def _epoch_batches(
+    rows: RowSource,
+    n_samples: int,
+    labeled_index: np.ndarray,
+    y_labeled: torch.Tensor,
+    batch_size: int,
+    rng: np.random.Generator,
+) -> Iterator[Batch]:
+    order = rng.permutation(n_samples)
+    n_batches = -(-n_samples // batch_size)
+    labeled_batch_size = min(batch_size, len(labeled_index))
+    positions = _labeled_positions(
+        rng, len(labeled_index), labeled_batch_size, n_batches
+    )
+    for k in range(n_batches):
+        pos = positions[k]
+        yield Batch(
+            x=rows(order[k * batch_size : (k + 1) * batch_size]),
+            x_labeled=rows(labeled_index[pos]),
+            y_labeled=y_labeled[torch.as_tensor(pos, device=y_labeled.device)],
+        )
+
+
+# ---------------------------------------------------------------- loop
+
+
+def train(
+    networks: Networks,
+    rows: RowSource,
+    n_samples: int,
+    labeled_index: np.ndarray,
+    y_labeled: torch.Tensor,
+    config: TrainingConfig,
+    seed: int,
+    on_epoch: Callable[[int, dict[str, float], float], None] | None = None,
+) -> History:
+    """Train the networks in place and return the per-epoch mean losses.
+
+    Parameters
+    ----------
+    networks : Networks
+        Modules to train, already on the device of ``rows`` and ``y_labeled``.
+    rows : callable
+        ``rows(indices)`` returns the standardised rows as a float tensor.
+    n_samples : int
+        Number of rows, labeled or not; every row feeds reconstruction and
+        regularisation.
+    labeled_index : ndarray of int
+        Row indices of the labeled rows.
+    y_labeled : tensor of int64
+        Class codes of the labeled rows, in the order of ``labeled_index``.
+    config : TrainingConfig
+        Hyper-parameters.
+    seed : int
+        Seeds the batch order, the prior samples and the VAT directions.
+    on_epoch : callable, optional
+        Called after each epoch with (epoch, mean losses, seconds).
+
+    Returns
+    -------
+    history : dict of str to list of float
+        One value per epoch for every loss that was computed, and the
+        accuracy on the labeled batches.
+
+    Raises
+    ------
+    FloatingPointError
+        When a loss stops being finite; the modules are then unusable.
+    """
+    device = y_labeled.device
+    rng = np.random.default_rng(seed)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    optimizers = _make_optimizers(networks, config)
+    n_steps = config.max_iter * -(-n_samples // config.batch_size)
+    factor = _lr_factor(config.learning_rate, n_steps)
+    schedulers = [
+        torch.optim.lr_scheduler.LambdaLR(o, factor) for o in optimizers.values()
+    ]
+    step = _STEPS[config.training]
+    history: History = {}
+    for epoch in range(config.max_iter):
+        start = time.perf_counter()
+        totals: dict[str, torch.Tensor] = {}
+        n_batches = 0
+        for batch in _epoch_batches(
+            rows, n_samples, labeled_index, y_labeled, config.batch_size, rng
+        ):
+            for name, value in step(
+                networks, optimizers, batch, config, generator
+            ).items():
+                totals[name] = totals.get(name, 0.0) + value
+            for scheduler in schedulers:
+                scheduler.step()
+            n_batches += 1
+        means = {name: float(total) / n_batches for name, total in totals.items()}
+        for name, value in means.items():
+            history.setdefault(name, []).append(value)
+        if not all(math.isfinite(v) for v in means.values()):
+            raise FloatingPointError(
+                f"Training diverged in epoch {epoch + 1}: a loss is not finite "
+                f"({means}). Lower learning_rate_init or the loss weights."
+            )
+        if on_epoch is not None:
+            on_epoch(epoch + 1, means, time.perf_counter() - start)
+    return history

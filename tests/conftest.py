@@ -1,0 +1,31 @@
+import pytest
+from sklearn.datasets import load_digits
+
+from skaae import AAEClassifier
+from skaae.datasets import hide_labels
+
+
+def small_aae(**params) -> AAEClassifier:
+    """A network small and short enough for unit tests."""
+    defaults = dict(
+        hidden_layer_sizes=(32,),
+        n_components=2,
+        discriminator_layer_sizes=(16,),
+        batch_size=32,
+        max_iter=3,
+        random_state=0,
+    )
+    return AAEClassifier(**{**defaults, **params})
+
+
+@pytest.fixture(scope="session")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X, y
+
+
+@pytest.fixture(scope="session")
+def digits_partial(digits):
+    """A 600-row slice of digits with 5 labels per class."""
+    X, y = digits
+    return X[:600], hide_labels(y[:600], 5, random_state=0)

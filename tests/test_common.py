@@ -1,0 +1,19 @@
+"""scikit-learn's own estimator checks."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from .conftest import small_aae
+
+# check_classifiers_classes trains on labels such as [-1, 1]; -1 is the
+# semi-supervised "unlabeled" marker, so that one check cannot pass.
+EXPECTED_FAILED = {
+    "check_classifiers_classes": "-1 marks unlabeled rows (semi-supervised convention)"
+}
+
+
+@parametrize_with_checks(
+    [small_aae(max_iter=20)],
+    expected_failed_checks=lambda est: EXPECTED_FAILED,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
