@@ -111,7 +111,7 @@ class AAEClassifier(
     batch_size : int, default=256
         Rows of all kinds per mini-batch. Each step also draws this many
         labeled rows (or all of them when fewer are labeled).
-    max_iter : int, default=50
+    max_iter : int, default=100
         Number of epochs, i.e. passes over all rows.
     learning_rate_init : float, default=1e-3
         Initial learning rate of the Adam optimisers.
@@ -136,7 +136,7 @@ class AAEClassifier(
     vat_weight : float, default=1.0
         Weight of the virtual adversarial training loss of the class head.
         0 disables it (and saves two encoder passes per step).
-    vat_epsilon : float, default=0.25
+    vat_epsilon : float, default=0.5
         Size of the VAT perturbation, relative to the root-mean-square norm of
         a standardised training row, so it does not depend on X's units.
     device : str or torch.device, default="cpu"
@@ -244,7 +244,7 @@ class AAEClassifier(
         *,
         discriminator_layer_sizes=(500, 500),
         batch_size=256,
-        max_iter=50,
+        max_iter=100,
         learning_rate_init=1e-3,
         learning_rate="cosine",
         training="fused",
@@ -252,7 +252,7 @@ class AAEClassifier(
         adversarial_weight=1.0,
         supervised_weight=1.0,
         vat_weight=1.0,
-        vat_epsilon=0.25,
+        vat_epsilon=0.5,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -321,8 +321,6 @@ class AAEClassifier(
                 f"The labeled rows of y hold only one class ({classes[0]!r}); "
                 "at least two classes are needed. Label rows of another class."
             )
-        self.classes_ = classes
-
         mean, scale = standardisation(X)
         seed = _draw_seed(self.random_state)
         with torch.random.fork_rng(devices=[]):
@@ -344,6 +342,7 @@ class AAEClassifier(
             seed=seed,
             on_epoch=self._print_epoch if self.verbose else None,
         )
+        self.classes_ = classes
         self._x_mean, self._x_scale = mean, scale
         self.encoder_ = networks.encoder.eval()
         self.decoder_ = networks.decoder.eval()
@@ -476,6 +475,10 @@ class AAEClassifier(
         )
 
     # ------------------------------------------------------------ sklearn
+
+    def __sklearn_is_fitted__(self) -> bool:
+        # validate_data sets n_features_in_ before training, which may fail.
+        return hasattr(self, "encoder_")
 
     @property
     def _n_features_out(self) -> int:

@@ -161,8 +161,15 @@ def _fused_step(networks, optimizers, batch, config, generator):
     The discriminators step first, on detached codes, so the encoder's
     generator term is computed against the freshly updated discriminators.
     """
-    n_all = len(batch.x)
-    logits, z = networks.encoder(torch.cat([batch.x, batch.x_labeled]))
+    unsupervised = (
+        config.reconstruction_weight > 0
+        or config.adversarial_weight > 0
+        or config.vat_weight > 0
+    )
+    # With every unsupervised term off (the supervised-only ablation) the
+    # batch of all rows feeds no loss: skip its encoder pass.
+    n_all = len(batch.x) if unsupervised else 0
+    logits, z = networks.encoder(torch.cat([batch.x[:n_all], batch.x_labeled]))
     logits_all, z_all, logits_labeled = logits[:n_all], z[:n_all], logits[n_all:]
     losses: dict[str, torch.Tensor] = {}
     encoder_side: dict[str, tuple[float, torch.Tensor]] = {}

@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone, is_classifier
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -221,7 +222,8 @@ def test_divergence_raises_and_leaves_estimator_unfitted(digits_partial):
     clf = small_aae(learning_rate_init=1e30, learning_rate="constant")
     with pytest.raises(FloatingPointError, match="diverged"):
         clf.fit(X, y)
-    assert not hasattr(clf, "encoder_")
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
 
 
 # ----------------------------------------------------------------- bad input

@@ -32,8 +32,6 @@ def test_unlabeled_rows_beat_the_same_network_on_labels_alone(digits):
         reconstruction_weight=0, adversarial_weight=0, vat_weight=0
     )
     aae_accuracy = np.mean(aae.fit(X_train, y_partial).predict(X_test) == y_test)
-    sup_accuracy = np.mean(
-        supervised.fit(X_train, y_partial).predict(X_test) == y_test
-    )
+    sup_accuracy = np.mean(supervised.fit(X_train, y_partial).predict(X_test) == y_test)
     assert aae_accuracy > sup_accuracy + 0.02, (aae_accuracy, sup_accuracy)
     assert aae_accuracy > 0.9
