@@ -1,8 +1,122 @@
-"""Data helpers for semi-supervised experiments."""
+"""Data sets and helpers for semi-supervised experiments.
+
+MNIST and Fashion-MNIST are read from their four standard IDX files (gzip or
+raw); nothing is downloaded.
+"""
+
+import gzip
+from pathlib import Path
 
 import numpy as np
+from sklearn.datasets import get_data_home
 
 from ._classifier import UNLABELED
+
+# IDX type codes (third magic byte) and the big-endian dtypes they stand for.
+_IDX_DTYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+_SPLITS = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read one IDX file, gzip-compressed when its name ends in ``.gz``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    array : ndarray
+        The array with the shape and type the file declares.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] not in _IDX_DTYPES:
+        raise ValueError(f"{path} is not an IDX file: its magic number is wrong.")
+    dtype, n_dims = _IDX_DTYPES[data[2]], data[3]
+    header = 4 + 4 * n_dims
+    shape = tuple(int(d) for d in np.frombuffer(data[4:header], dtype=">u4"))
+    if len(data) != header + dtype.itemsize * int(np.prod(shape)):
+        raise ValueError(
+            f"{path} is truncated or padded: its header declares shape {shape}."
+        )
+    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+
+
+def _find(folder: Path, stem: str) -> Path:
+    for name in (stem + ".gz", stem):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(
+        f"{stem}.gz (or {stem}) is missing from {folder}. Put the four standard "
+        "IDX files of the data set there, or pass data_home=<folder holding "
+        f"{folder.name}/>."
+    )
+
+
+def _load_idx_set(name: str, data_home) -> tuple[np.ndarray, ...]:
+    folder = Path(get_data_home(data_home)) / name
+    arrays = []
+    for images, labels in _SPLITS.values():
+        X = read_idx(_find(folder, images))
+        arrays += [
+            X.reshape(len(X), -1).astype(np.float32) / 255.0,
+            read_idx(_find(folder, labels)).astype(np.int64),
+        ]
+    return tuple(arrays)
+
+
+def load_mnist(data_home: str | Path | None = None) -> tuple[np.ndarray, ...]:
+    """Load MNIST from ``<data_home>/mnist/``.
+
+    Parameters
+    ----------
+    data_home : str or Path, default=None
+        Folder holding ``mnist/`` with the four standard IDX files
+        (``train-images-idx3-ubyte.gz`` ...). ``None`` means scikit-learn's
+        data home (``~/scikit_learn_data`` or ``$SCIKIT_LEARN_DATA``).
+
+    Returns
+    -------
+    X_train : ndarray of shape (60000, 784), float32 in [0, 1]
+    y_train : ndarray of shape (60000,), int64
+    X_test : ndarray of shape (10000, 784), float32 in [0, 1]
+    y_test : ndarray of shape (10000,), int64
+    """
+    return _load_idx_set("mnist", data_home)
+
+
+def load_fashion_mnist(data_home: str | Path | None = None) -> tuple[np.ndarray, ...]:
+    """Load Fashion-MNIST from ``<data_home>/fashion-mnist/``.
+
+    Parameters
+    ----------
+    data_home : str or Path, default=None
+        Folder holding ``fashion-mnist/`` with the four standard IDX files.
+        ``None`` means scikit-learn's data home.
+
+    Returns
+    -------
+    X_train : ndarray of shape (60000, 784), float32 in [0, 1]
+    y_train : ndarray of shape (60000,), int64
+    X_test : ndarray of shape (10000, 784), float32 in [0, 1]
+    y_test : ndarray of shape (10000,), int64
+    """
+    return _load_idx_set("fashion-mnist", data_home)
 
 
 def hide_labels(y, n_per_class: int, random_state: int | None = None) -> np.ndarray:
