@@ -148,7 +148,10 @@ def _discriminator_step(
     }
 
 
-def _regularisation_losses(networks: Networks, logits: torch.Tensor, z: torch.Tensor):
+def _regularisation_losses(
+    networks: Networks, logits: torch.Tensor, z: torch.Tensor
+) -> torch.Tensor:
+    """The encoder's loss for fooling both discriminators."""
     y = logits.softmax(dim=1)
     return generator_loss(networks.discriminator_cat, y) + generator_loss(
         networks.discriminator_style, z
