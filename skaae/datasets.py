@@ -22,10 +22,11 @@ _IDX_DTYPES = {
     0x0E: np.dtype(">f8"),
 }
 
-_SPLITS = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
+# (images, labels) file stems of the train split, then of the test split.
+_SPLITS = (
+    ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+)
 
 
 def read_idx(path: str | Path) -> np.ndarray:
@@ -71,7 +72,7 @@ def _find(folder: Path, stem: str) -> Path:
 def _load_idx_set(name: str, data_home) -> tuple[np.ndarray, ...]:
     folder = Path(get_data_home(data_home)) / name
     arrays = []
-    for images, labels in _SPLITS.values():
+    for images, labels in _SPLITS:
         X = read_idx(_find(folder, images))
         arrays += [
             X.reshape(len(X), -1).astype(np.float32) / 255.0,
