@@ -19,10 +19,19 @@ from ._classifier import UNLABELED, AAEClassifier
 from .datasets import hide_labels
 
 
+def _max_iter(text: str) -> int | str:
+    return text if text == "auto" else int(text)
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m skaae", description=__doc__)
     parser.add_argument("--labels-per-class", type=int, default=5)
-    parser.add_argument("--max-iter", type=int, default=AAEClassifier().max_iter)
+    parser.add_argument(
+        "--max-iter",
+        type=_max_iter,
+        default="auto",
+        help="epochs, or 'auto' (the estimator's default)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", action="store_true", help="one line per epoch")
     return parser.parse_args(argv)

@@ -14,7 +14,7 @@ _CHUNK = 8192
 
 def _dense_chunks(X: np.ndarray):
     for start in range(0, X.shape[0], _CHUNK):
-        yield np.asarray(X[start : start + _CHUNK], dtype=np.float64)
+        yield X[start : start + _CHUNK]
 
 
 def standardisation(X: np.ndarray | sp.csr_matrix) -> tuple[np.ndarray, float]:
@@ -38,16 +38,30 @@ def standardisation(X: np.ndarray | sp.csr_matrix) -> tuple[np.ndarray, float]:
         mean = np.zeros(X.shape[1])
         mean_sq = np.zeros(X.shape[1])
         for chunk in _dense_chunks(X):
-            mean += (chunk / peak).sum(axis=0) / X.shape[0]
-            mean_sq += np.square(chunk / peak).sum(axis=0) / X.shape[0]
+            unit = np.asarray(chunk, dtype=np.float64) / peak
+            mean += unit.sum(axis=0) / X.shape[0]
+            mean_sq += np.square(unit).sum(axis=0) / X.shape[0]
     variance = np.maximum(mean_sq - np.square(mean), 0.0)
     scale = peak * float(np.sqrt(variance.mean()))
     return mean * peak, (scale if scale > 0 else 1.0)
 
 
-def _standardise(block: np.ndarray, mean: np.ndarray, scale: float) -> torch.Tensor:
-    standard = (np.asarray(block, dtype=np.float64) - mean) / scale
-    return torch.from_numpy(standard.astype(np.float32))
+def standardise(
+    block: np.ndarray | sp.csr_matrix,
+    mean: np.ndarray,
+    scale: float,
+    device: torch.device,
+) -> torch.Tensor:
+    """Standardised float32 tensor of a block of rows, on ``device``.
+
+    Works in the block's own float dtype; dividing before subtracting keeps
+    entries near the dtype's largest value finite.
+    """
+    if sp.issparse(block):
+        block = block.toarray()
+    dtype = block.dtype.type
+    standard = block / dtype(scale) - (mean / scale).astype(dtype)
+    return torch.from_numpy(standard.astype(np.float32, copy=False)).to(device)
 
 
 def make_row_source(
@@ -59,7 +73,6 @@ def make_row_source(
     by index; a sparse X stays sparse and only each batch is densified.
     """
     if sp.issparse(X):
-        return lambda idx: _standardise(X[idx].toarray(), mean, scale).to(device)
-    dense = torch.cat([_standardise(c, mean, scale) for c in _dense_chunks(X)])
-    dense = dense.to(device)
+        return lambda idx: standardise(X[idx], mean, scale, device)
+    dense = torch.cat([standardise(c, mean, scale, device) for c in _dense_chunks(X)])
     return lambda idx: dense[torch.as_tensor(idx, device=device)]

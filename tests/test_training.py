@@ -1,0 +1,79 @@
+"""The training loop's pieces and the options that change its arithmetic."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import skaae._classifier
+from skaae._networks import make_discriminator
+from skaae._training import discriminator_loss, generator_loss
+
+from .conftest import small_aae
+
+
+def test_generator_loss_trains_the_encoder_only():
+    discriminator = make_discriminator(3, (8,))
+    fake = torch.randn(5, 3, requires_grad=True)
+    generator_loss(discriminator, fake).backward()
+    assert fake.grad is not None and torch.any(fake.grad != 0)
+    assert all(p.grad is None for p in discriminator.parameters())
+    assert all(p.requires_grad for p in discriminator.parameters())
+
+
+def test_discriminator_loss_is_the_sum_of_both_halves():
+    torch.manual_seed(0)
+    discriminator = make_discriminator(3, (8,))
+    real, fake = torch.randn(6, 3), torch.randn(6, 3)
+    expected = F.binary_cross_entropy_with_logits(
+        discriminator(real), torch.ones(6, 1)
+    ) + F.binary_cross_entropy_with_logits(discriminator(fake), torch.zeros(6, 1))
+    torch.testing.assert_close(discriminator_loss(discriminator, real, fake), expected)
+
+
+def test_bfloat16_changes_the_arithmetic_not_the_outcome(digits_partial):
+    X, y = digits_partial
+    fp32 = small_aae(precision="float32", max_iter=6).fit(X, y)
+    bf16 = small_aae(precision="bfloat16", max_iter=6).fit(X, y)
+    p32, p16 = fp32.predict_proba(X), bf16.predict_proba(X)
+    assert not np.allclose(p32, p16), "bfloat16 autocast had no effect"
+    assert np.all(np.isfinite(p16))
+    assert np.mean(fp32.predict(X) == bf16.predict(X)) > 0.8
+
+
+@pytest.mark.parametrize("native, same_as", [(True, "bfloat16"), (False, "float32")])
+def test_precision_auto_follows_the_hardware(
+    digits_partial, monkeypatch, native, same_as
+):
+    X, y = digits_partial
+    monkeypatch.setattr(skaae._classifier, "_native_bfloat16", lambda device: native)
+    auto = small_aae(precision="auto").fit(X, y).predict_proba(X)
+    explicit = small_aae(precision=same_as).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(auto, explicit)
+
+
+def test_predict_in_batches_matches_one_pass(digits_partial, monkeypatch):
+    X, y = digits_partial
+    clf = small_aae().fit(X, y)
+    whole = clf.predict_proba(X)
+    monkeypatch.setattr(skaae._classifier, "_PREDICT_BATCH", 7)
+    np.testing.assert_allclose(clf.predict_proba(X), whole, rtol=1e-6, atol=1e-7)
+    assert clf.transform(X).shape == (len(X), clf.n_components)
+
+
+@pytest.mark.parametrize(
+    "n_samples, batch_size, expected",
+    [(60_000, 256, 20), (1347, 256, 200), (100, 256, 1200), (6_000, 100, 20)],
+)
+def test_auto_epochs_give_twenty_epochs_and_enough_steps(
+    n_samples, batch_size, expected
+):
+    assert skaae._classifier.auto_epochs(n_samples, batch_size) == expected
+
+
+def test_max_iter_auto_is_resolved_in_n_iter(digits_partial):
+    X, y = digits_partial[0][:100], digits_partial[1][:100].copy()
+    y[:20] = np.arange(20) % 10  # two labeled rows per class
+    clf = small_aae(max_iter="auto", batch_size=50).fit(X, y)
+    assert clf.n_iter_ == skaae._classifier.auto_epochs(100, 50) == 600
+    assert all(len(v) == 600 for v in clf.history_.values())
