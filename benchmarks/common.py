@@ -1,0 +1,112 @@
+"""What the benchmark scripts share: data splits, the machine, table output."""
+
+import datetime
+import os
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+from skaae.datasets import load_fashion_mnist, load_mnist
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
+DEFAULT_DATA_HOME = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATASETS = ("mnist", "fashion-mnist", "digits")
+
+# Rows of the training set held out as validation rows by ``split(...,
+# "validation")``: MNIST-style sets keep their last 10k, digits a quarter.
+_VALIDATION_ROWS = 10_000
+
+
+def split(dataset: str, purpose: str, data_home: str | Path | None = None):
+    """``(X_fit, y_fit, X_eval, y_eval)`` for ``purpose`` "test" or "validation".
+
+    "test" fits on the whole training set and evaluates on the test set;
+    "validation" fits on part of the training set and evaluates on the rest,
+    so that choices made on it never see a test row.
+    """
+    if dataset == "digits":
+        X, y = load_digits(return_X_y=True)
+        X_train, X_test, y_train, y_test = train_test_split(
+            X.astype(np.float32), y, test_size=0.25, stratify=y, random_state=0
+        )
+        if purpose == "test":
+            return X_train, y_train, X_test, y_test
+        X_fit, X_val, y_fit, y_val = train_test_split(
+            X_train, y_train, test_size=0.25, stratify=y_train, random_state=0
+        )
+        return X_fit, y_fit, X_val, y_val
+    loader = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}[dataset]
+    X_train, y_train, X_test, y_test = loader(data_home=data_home or DEFAULT_DATA_HOME)
+    if purpose == "test":
+        return X_train, y_train, X_test, y_test
+    n_fit = len(X_train) - _VALIDATION_ROWS
+    return X_train[:n_fit], y_train[:n_fit], X_train[n_fit:], y_train[n_fit:]
+
+
+def machine() -> str:
+    """One line on where the numbers come from."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [
+                line.split(":", 1)[1].strip() for line in f if "model name" in line
+            ]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    gpu = ""
+    if torch.cuda.is_available():
+        gpu = f", GPU {torch.cuda.get_device_name()}"
+    return (
+        f"{cpu}, {len(os.sched_getaffinity(0))} cores available, "
+        f"{torch.get_num_threads()} torch threads{gpu}; Python "
+        f"{platform.python_version()}, torch {torch.__version__}, "
+        f"scikit-learn {sklearn.__version__}"
+    )
+
+
+def header(title: str) -> str:
+    """Markdown heading with the date, the machine and the command."""
+    command = " ".join(["python", *sys.argv])
+    return (
+        f"# {title}\n\n"
+        f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}\n"
+        f"- machine: {machine()}\n"
+        f"- command: `{command}`\n"
+    )
+
+
+def markdown_table(columns: list[str], rows: list[list]) -> str:
+    """A GitHub-style table; floats are printed as given by the caller."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _measured(function, args):
+    import resource
+
+    result = function(*args)
+    # ru_maxrss is in KiB on Linux.
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result, peak_mib
+
+
+def run_isolated(function, *args):
+    """Run ``function(*args)`` in a fresh process; return (result, peak RSS MiB).
+
+    A new process per call makes the peak resident memory that of this call
+    alone, data loading included, and keeps one fit's threads and caches
+    from leaking into the next.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(_measured, function, args).result()

@@ -1,0 +1,73 @@
+"""The benchmark scripts' building blocks (the scripts themselves are not tests)."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from skaae import AAEClassifier
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+accuracy = pytest.importorskip("accuracy")
+common = pytest.importorskip("common")
+validation = pytest.importorskip("validation")
+
+
+def test_validation_rows_are_training_rows_only():
+    X_fit, _, X_val, _ = common.split("digits", "validation")
+    X_train, _, X_test, _ = common.split("digits", "test")
+    assert len(X_fit) + len(X_val) == len(X_train)
+    train_rows = {row.tobytes() for row in X_train}
+    assert all(row.tobytes() in train_rows for row in X_val)
+    assert not {row.tobytes() for row in X_test} & {row.tobytes() for row in X_val}
+
+
+@pytest.mark.parametrize("name", accuracy.METHODS)
+def test_every_method_is_a_fresh_estimator(name):
+    model = accuracy.make_method(name, seed=0)
+    assert model is not accuracy.make_method(name, seed=0)
+    assert not hasattr(model, "classes_")
+    assert type(clone(model)) is type(model)
+    assert callable(model.fit) and callable(model.predict)
+
+
+def test_unknown_method_is_an_error():
+    with pytest.raises(ValueError, match="unknown method"):
+        accuracy.make_method("kmeans", seed=0)
+
+
+@pytest.mark.parametrize("name", list(validation.CANDIDATES))
+def test_every_candidate_is_a_valid_setting(name):
+    AAEClassifier(**validation.CANDIDATES[name])._validate_params()
+
+
+def test_fit_and_score_reports_test_error():
+    result = accuracy.fit_and_score(
+        "LabelSpreading (knn, PCA-50)", "digits:5", seed=0, data_home=None
+    )
+    assert 0 <= result["error"] < 0.5
+    assert result["fit_s"] > 0 and result["predict_s"] > 0
+
+
+def test_markdown_table():
+    text = common.markdown_table(["a", "b"], [[1, "x"], [2.5, "y"]])
+    assert text.splitlines() == ["| a | b |", "|---|---|", "| 1 | x |", "| 2.5 | y |"]
+
+
+def test_summary_gives_mean_and_std_per_case_and_method():
+    results = [
+        {
+            "case": "digits:5",
+            "method": "m",
+            "error": e,
+            "fit_s": 1.0,
+            "predict_s": 0.1,
+            "peak_mib": 100.0,
+        }
+        for e in (0.1, 0.2)
+    ]
+    (row,) = accuracy._summary(results, ["digits:5"], ["m"])
+    assert row[:4] == ["digits, 5/class", "m", "15.00 ± 5.00", "10.00 / 20.00"]
+    assert np.isclose(float(row[4]), 1.0)
