@@ -35,7 +35,7 @@ UNLABELED = -1
 
 # max_iter="auto": at least this many epochs, and at least this many steps so
 # that small data sets get enough updates (both chosen on validation rows, see
-# docs/benchmarks/validation-*.md).
+# docs/benchmarks/validation.md).
 _AUTO_MIN_EPOCHS = 20
 _AUTO_MIN_STEPS = 1200
 
