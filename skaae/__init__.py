@@ -4,4 +4,8 @@ from ._classifier import AAEClassifier
 
 __version__ = "0.1.0"
 
-__all__ = ["AAEClassifier", "__version__"]
+# The types a skops file of a fitted AAEClassifier holds beyond skops' own
+# defaults: pass them as ``skops.io.load(path, trusted=SKOPS_TRUSTED_TYPES)``.
+SKOPS_TRUSTED_TYPES = ["skaae._classifier.AAEClassifier"]
+
+__all__ = ["SKOPS_TRUSTED_TYPES", "AAEClassifier", "__version__"]

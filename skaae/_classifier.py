@@ -1,5 +1,6 @@
 """AAEClassifier: the scikit-learn face of the semi-supervised AAE."""
 
+import math
 import warnings
 from functools import partial
 from numbers import Integral, Real
@@ -14,24 +15,37 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_consistent_length,
     check_is_fitted,
+    column_or_1d,
     validate_data,
 )
 
-from ._networks import build_networks
+from ._fitting import EarlyStopping, Outcome, accuracy, run_epochs
+from ._interrupt import deferred_interrupt
+from ._networks import Networks, build_networks
 from ._rows import make_row_source, standardisation, standardise
-from ._training import TrainingConfig, train
+from ._state import load_arrays, to_arrays
+from ._training import TrainingConfig, train_epochs
 
 # Rows per forward pass in predict/transform: bounds memory for any n_samples.
 _PREDICT_BATCH = 4096
 
 UNLABELED = -1
+
+# Set by validate_data before training starts; put back if fit fails.
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+# The fitted networks: attribute ``<name>_`` holds the module.
+_NETS = ("encoder", "decoder", "discriminator_cat", "discriminator_style")
 
 # max_iter="auto": at least this many epochs, and at least this many steps so
 # that small data sets get enough updates (both chosen on validation rows, see
@@ -63,6 +77,30 @@ def unlabeled_mask(y: np.ndarray) -> np.ndarray:
     return np.asarray(y == UNLABELED, dtype=bool)
 
 
+# Advice appended to scikit-learn's input errors, by a phrase of their message.
+_INPUT_HINTS = {
+    "infinity": "Replace or drop the infinite values first (np.isinf finds them).",
+    "could not convert": "X must hold numbers: encode text or categorical columns "
+    "first, for example with OneHotEncoder in a Pipeline.",
+    "argument must be": "X must hold numbers: encode text or categorical columns "
+    "first, for example with OneHotEncoder in a Pipeline.",
+    "Complex data": "Pass real numbers, for example np.abs(X) or X.real.",
+    "dim 3": "Reshape X to 2-D (n_samples, n_features), e.g. X.reshape(len(X), -1).",
+}
+
+
+def _validate(estimator, *args, **kwargs):
+    """``validate_data``, with advice added to the errors that lack it."""
+    try:
+        return validate_data(estimator, *args, **kwargs)
+    except (ValueError, TypeError) as exc:
+        hint = next((h for key, h in _INPUT_HINTS.items() if key in str(exc)), None)
+        if hint is None:
+            raise
+        # First line only: some of these messages go on to print all of X.
+        raise type(exc)(f"{str(exc).splitlines()[0]} {hint}") from exc
+
+
 def _resolve_device(device: str | torch.device) -> torch.device:
     try:
         resolved = torch.device(device)
@@ -76,6 +114,21 @@ def _resolve_device(device: str | torch.device) -> torch.device:
             "PyTorch installation; use device='cpu'."
         )
     return resolved
+
+
+def _loading_device(device) -> torch.device:
+    """Where an unpickled model's networks go: its device, else the CPU."""
+    try:
+        return _resolve_device(device)
+    except ValueError:
+        warnings.warn(
+            f"This model was fitted with device={device!r}, which is not "
+            "available here; its networks are loaded on the CPU. Set "
+            "device='cpu' before fitting it again.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return torch.device("cpu")
 
 
 def _native_bfloat16(device: torch.device) -> bool:
@@ -108,6 +161,75 @@ def _draw_seed(random_state) -> int:
     if random_state is None:
         return int(np.random.SeedSequence().generate_state(1)[0] >> 1)
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def split_validation(
+    labeled_index: np.ndarray, codes: np.ndarray, fraction: float, random_state
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Carve stratified validation rows out of the labeled rows.
+
+    Returns the labeled rows left for training with their class codes, then
+    the validation rows with theirs.
+
+    Raises
+    ------
+    ValueError
+        If some class has fewer than two labeled rows, or either side would
+        miss a class.
+    """
+    counts = np.unique(codes, return_counts=True)[1]
+    n_classes, smallest = len(counts), counts.min()
+    n_val = math.ceil(fraction * len(codes))
+    if smallest < 2 or not n_classes <= n_val <= len(codes) - n_classes:
+        raise ValueError(
+            f"early_stopping=True needs validation rows of every class from the "
+            f"labeled rows, but {len(codes)} labeled rows (the rarest class has "
+            f"{smallest}) and validation_fraction={fraction} give {n_val} "
+            f"validation rows for {n_classes} classes. Label more rows, change "
+            "validation_fraction, or set early_stopping=False."
+        )
+    train, val = train_test_split(
+        np.arange(len(codes)),
+        test_size=n_val,
+        stratify=codes,
+        random_state=_draw_seed(random_state),
+    )
+    return labeled_index[train], codes[train], labeled_index[val], codes[val]
+
+
+def _report(outcome: Outcome, warm: bool) -> None:
+    """Raise or warn when training did not end by running all its epochs."""
+    if outcome.stop not in ("diverged", "interrupted"):
+        return
+    if outcome.kept_epoch == 0 and not warm:
+        if outcome.stop == "interrupted":
+            raise KeyboardInterrupt
+        raise ValueError(
+            "Training diverged in its first epoch (a loss stopped being finite), "
+            "so there is no model to keep. Lower learning_rate_init or the loss "
+            "weights, or scale X (for example with StandardScaler)."
+        )
+    kept = (
+        f"the weights of epoch {outcome.kept_epoch}"
+        if outcome.kept_epoch
+        else "the weights from before this fit"
+    )
+    if outcome.stop == "diverged":
+        warnings.warn(
+            f"Training diverged in epoch {outcome.n_epochs + 1} (a loss stopped "
+            f"being finite); the model keeps {kept}. Lower learning_rate_init or "
+            "the loss weights to train further.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    else:
+        warnings.warn(
+            f"Training was interrupted (Ctrl-C) after {outcome.n_epochs} complete "
+            f"epochs; the model keeps {kept}. Call fit again to train further "
+            "(with warm_start=True it continues from here).",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _print_epoch(
@@ -190,6 +312,26 @@ class AAEClassifier(
         ``"auto"`` picks bfloat16 on such hardware (CPUs with AVX512-BF16 or
         AMX, CUDA devices that support it) and float32 elsewhere.
         Prediction always runs in float32.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the labeled rows (stratified; the
+        rows stay in training as unlabeled rows), score the class head on them
+        after every epoch, stop when the score has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and keep the weights of the best epoch.
+    validation_fraction : float, default=0.1
+        Share of the labeled rows held out for early stopping. Every class
+        needs a row on both sides. Used only with ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Epochs without improvement of the validation score before training
+        stops. Used only with ``early_stopping=True``.
+    tol : float, default=1e-4
+        Least gain in validation accuracy that counts as improvement. Used
+        only with ``early_stopping=True``.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the fitted networks for
+        ``max_iter`` more epochs (new optimiser state and learning-rate
+        schedule, same standardisation) instead of starting anew. The
+        architecture and the number of features cannot change, and the
+        labels must be among ``classes_``.
     device : str or torch.device, default="cpu"
         Torch device for training and inference, e.g. ``"cuda"``.
     random_state : int, RandomState instance or None, default=None
@@ -209,12 +351,19 @@ class AAEClassifier(
         Names of features seen during ``fit``; defined only when X has
         feature names that are all strings.
     n_iter_ : int
-        Number of epochs run (what ``max_iter="auto"`` resolved to).
+        Number of epochs completed over all fits (what ``max_iter="auto"``
+        resolved to, unless training stopped early; summed over warm starts).
     history_ : dict of str to list of float
         Per-epoch mean of every loss that was computed (``reconstruction``,
         ``discriminator_cat``, ``discriminator_style``, ``generator``,
         ``supervised``, ``vat``) and ``labeled_accuracy``, the accuracy of
         the class head on the labeled mini-batches.
+    validation_scores_ : list of float or None
+        Accuracy on the held-out labeled rows after each epoch of the last
+        fit; None unless ``early_stopping=True``.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``: the fitted weights are from that
+        epoch. None unless ``early_stopping=True``.
     encoder_ : torch.nn.Module
         Maps standardised rows to (class logits, style code).
     decoder_ : torch.nn.Module
@@ -238,6 +387,24 @@ class AAEClassifier(
     relative size. Features of very different units should be scaled
     beforehand, e.g. with :class:`~sklearn.preprocessing.StandardScaler` in a
     :class:`~sklearn.pipeline.Pipeline`.
+
+    Training checks its losses after every epoch. If one is not finite, that
+    epoch is dropped: the model keeps the weights of the last finite epoch
+    (the best one with early stopping) and ``fit`` warns with a
+    :class:`~sklearn.exceptions.ConvergenceWarning`; if the first epoch
+    already diverges, ``fit`` raises a ``ValueError``. A fitted model never
+    holds non-finite weights.
+
+    Ctrl-C during ``fit`` finishes the current mini-batch, drops the
+    unfinished epoch, keeps the last completed one (the best one with early
+    stopping) and warns; ``fit`` returns normally. A second Ctrl-C, or one
+    before the first epoch is complete, raises ``KeyboardInterrupt`` and
+    leaves the estimator as it was before ``fit``.
+
+    Pickles hold the networks' weights as NumPy arrays, so a model fitted on
+    a GPU loads on a machine without one (on the CPU, with a warning), and
+    ``skops.io`` can save and load it with
+    ``trusted=skaae.SKOPS_TRUSTED_TYPES``.
 
     References
     ----------
@@ -284,6 +451,11 @@ class AAEClassifier(
         "vat_weight": [Interval(Real, 0, None, closed="left")],
         "vat_epsilon": [Interval(Real, 0, None, closed="neither")],
         "precision": [StrOptions({"auto", "bfloat16", "float32"})],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -306,6 +478,11 @@ class AAEClassifier(
         vat_weight=4.0,
         vat_epsilon=0.3,
         precision="auto",
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -324,6 +501,11 @@ class AAEClassifier(
         self.vat_weight = vat_weight
         self.vat_epsilon = vat_epsilon
         self.precision = precision
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -346,70 +528,165 @@ class AAEClassifier(
         -------
         self : AAEClassifier
             The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            For unusable input or parameters (before any training starts), and
+            when the first epoch already diverges. If ``fit`` raises, a model
+            fitted earlier is left as it was.
+        KeyboardInterrupt
+            On Ctrl-C before the first epoch is complete, or on a second Ctrl-C.
         """
+        before = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            # validate_data sets these before training, which may still fail.
+            for name in _INPUT_ATTRIBUTES:
+                vars(self).pop(name, None)
+            vars(self).update(before)
+            raise
+
+    def _fit(self, X, y):
         hidden = _check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         disc = _check_layer_sizes(
             "discriminator_layer_sizes", self.discriminator_layer_sizes
         )
         device = _resolve_device(self.device)
-        X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32]
+        warm = self.warm_start and self.__sklearn_is_fitted__()
+        X, y = _validate(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            reset=not warm,
         )
         labeled = ~unlabeled_mask(y)
-        if not labeled.any():
-            raise ValueError(
-                "y has no labeled rows: every entry is -1. Label at least one row "
-                "of each of two classes or more."
-            )
-        check_classification_targets(y[labeled])
+        classes, codes = self._label_codes(y[labeled], warm)
         if labeled.all():
             warnings.warn(
                 "y contains no unlabeled rows (-1): fitting a purely supervised "
                 "model. Mark unlabeled rows with -1 to use them.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        classes, codes = np.unique(y[labeled], return_inverse=True)
-        if len(classes) < 2:
+        architecture = (X.shape[1], len(classes), self.n_components, hidden, disc)
+        if warm and architecture != self._architecture:
             raise ValueError(
-                f"The labeled rows of y hold only one class ({classes[0]!r}); "
-                "at least two classes are needed. Label rows of another class."
+                "warm_start=True continues the fitted networks, so "
+                "hidden_layer_sizes, n_components and discriminator_layer_sizes "
+                "cannot change. Set warm_start=False to fit new networks."
+            )
+        labeled_index = np.flatnonzero(labeled)
+        early_stopping = None
+        if self.early_stopping:
+            labeled_index, codes, val_index, val_codes = split_validation(
+                labeled_index, codes, self.validation_fraction, self.random_state
             )
         n_epochs = (
             auto_epochs(X.shape[0], self.batch_size)
             if self.max_iter == "auto"
             else self.max_iter
         )
-        mean, scale = standardisation(X)
         seed = _draw_seed(self.random_state)
-        with torch.random.fork_rng(devices=[]):
-            # Modules take their initial weights from torch's global generator;
-            # fork_rng hands it back to the caller untouched afterwards.
-            torch.random.default_generator.manual_seed(seed)
-            networks = build_networks(
-                X.shape[1], len(classes), self.n_components, hidden, disc
-            )
-        for module in vars(networks).values():
+        if warm:
+            mean, scale = self._x_mean, self._x_scale
+            networks = Networks(**{name: getattr(self, f"{name}_") for name in _NETS})
+        else:
+            mean, scale = standardisation(X)
+            with torch.random.fork_rng(devices=[]):
+                # Modules take their initial weights from torch's global
+                # generator; fork_rng hands it back to the caller untouched.
+                torch.random.default_generator.manual_seed(seed)
+                networks = build_networks(*architecture)
+        modules = vars(networks)
+        for module in modules.values():
             module.to(device)
-        history = train(
-            networks,
-            make_row_source(X, mean, scale, device),
-            n_samples=X.shape[0],
-            labeled_index=np.flatnonzero(labeled),
-            y_labeled=torch.as_tensor(codes, dtype=torch.int64, device=device),
-            config=self._training_config(device, n_epochs),
-            seed=seed,
-            on_epoch=partial(_print_epoch, n_epochs) if self.verbose else None,
-        )
+        rows = make_row_source(X, mean, scale, device)
+        if self.early_stopping:
+            early_stopping = EarlyStopping(
+                partial(
+                    accuracy,
+                    networks.encoder,
+                    rows(val_index),
+                    torch.as_tensor(val_codes, device=device),
+                ),
+                self.tol,
+                self.n_iter_no_change,
+            )
+        with deferred_interrupt() as interrupted:
+            outcome = run_epochs(
+                modules,
+                train_epochs(
+                    networks,
+                    rows,
+                    n_samples=X.shape[0],
+                    labeled_index=labeled_index,
+                    y_labeled=torch.as_tensor(codes, dtype=torch.int64, device=device),
+                    config=self._training_config(device, n_epochs),
+                    seed=seed,
+                    stop_requested=interrupted,
+                ),
+                interrupted,
+                early_stopping=early_stopping,
+                on_epoch=partial(_print_epoch, n_epochs) if self.verbose else None,
+            )
+        _report(outcome, warm)
         self.classes_ = classes
         self._x_mean, self._x_scale = mean, scale
-        self.encoder_ = networks.encoder.eval()
-        self.decoder_ = networks.decoder.eval()
-        self.discriminator_cat_ = networks.discriminator_cat.eval()
-        self.discriminator_style_ = networks.discriminator_style.eval()
-        self.history_ = history
-        self.n_iter_ = n_epochs
+        self._architecture = architecture
+        for name, module in modules.items():
+            setattr(self, f"{name}_", module.eval())
+        history = self.history_ if warm else {}
+        self.history_ = {
+            name: history.get(name, []) + values
+            for name, values in outcome.history.items()
+        }
+        self.n_iter_ = (self.n_iter_ if warm else 0) + outcome.n_epochs
+        self.validation_scores_ = (
+            outcome.validation_scores if self.early_stopping else None
+        )
+        self.best_validation_score_ = (
+            max(outcome.validation_scores, default=None)
+            if self.early_stopping
+            else None
+        )
         return self
+
+    def _label_codes(self, y_labeled: np.ndarray, warm: bool):
+        """The classes and the class code of each labeled row, checked."""
+        if len(y_labeled) == 0:
+            raise ValueError(
+                "y has no labeled rows: every entry is -1. Label at least one row "
+                "of each of two classes or more."
+            )
+        try:
+            check_classification_targets(y_labeled)
+        except TypeError as exc:
+            kinds = sorted({type(v).__name__ for v in y_labeled})
+            raise TypeError(
+                f"The labels in y cannot be compared with each other ({exc}); they "
+                f"are of types {kinds}. Use labels of one type, and -1 for "
+                "unlabeled rows."
+            ) from exc
+        if warm:
+            unseen = np.setdiff1d(y_labeled, self.classes_)
+            if len(unseen):
+                raise ValueError(
+                    f"y holds labels {unseen.tolist()} that the fitted model does "
+                    f"not know (classes_ = {self.classes_.tolist()}); warm_start "
+                    "cannot add classes. Set warm_start=False to fit anew."
+                )
+            return self.classes_, np.searchsorted(self.classes_, y_labeled)
+        classes, codes = np.unique(y_labeled, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"The labeled rows of y hold only one class ({classes[0]!r}); "
+                "at least two classes are needed. Label rows of another class."
+            )
+        return classes, codes
 
     def _training_config(self, device: torch.device, n_epochs: int) -> TrainingConfig:
         return TrainingConfig(
@@ -431,20 +708,32 @@ class AAEClassifier(
     def _encode(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Class logits (float64) and style codes (float32) of X, in batches."""
         check_is_fitted(self)
-        X = validate_data(
+        X = _validate(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
         )
         device = next(self.encoder_.parameters()).device
-        logits, codes = [], []
+        # Outputs are allocated whole up front: small per-batch arrays kept
+        # until the end would fragment the heap between the batches' large
+        # temporaries, which then cannot be reused (4x the memory on 1M rows).
+        _, n_classes, n_components, _, _ = self._architecture
+        logits = np.empty((X.shape[0], n_classes))
+        codes = np.empty((X.shape[0], n_components), dtype=X.dtype)
         with torch.inference_mode():
             for start in range(0, X.shape[0], _PREDICT_BATCH):
                 block = X[start : start + _PREDICT_BATCH]
                 lg, z = self.encoder_(
                     standardise(block, self._x_mean, self._x_scale, device)
                 )
-                logits.append(lg.double().cpu().numpy())
-                codes.append(z.cpu().numpy())
-        return np.concatenate(logits), np.concatenate(codes).astype(X.dtype, copy=False)
+                if not (torch.isfinite(lg).all() and torch.isfinite(z).all()):
+                    raise ValueError(
+                        "X holds values so far outside the range seen in fit "
+                        "that the network overflows float32 (largest |x| in "
+                        f"this batch: {abs(block).max():.3g}). Scale X like the "
+                        "training data, or remove those rows."
+                    )
+                logits[start : start + block.shape[0]] = lg.cpu().numpy()
+                codes[start : start + block.shape[0]] = z.cpu().numpy()
+        return logits, codes
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, the softmax of the encoder's class head.
@@ -459,10 +748,12 @@ class AAEClassifier(
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``; rows sum to one.
         """
-        logits, _ = self._encode(X)
-        logits -= logits.max(axis=1, keepdims=True)
-        proba = np.exp(logits)
-        return proba / proba.sum(axis=1, keepdims=True)
+        proba, _ = self._encode(X)
+        # Softmax in place: no temporaries the size of the output.
+        proba -= proba.max(axis=1, keepdims=True)
+        np.exp(proba, out=proba)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return proba
 
     def predict(self, X) -> np.ndarray:
         """Predict the class of each row.
@@ -516,18 +807,54 @@ class AAEClassifier(
         score : float
             Mean accuracy of ``predict`` over the labeled rows.
         """
-        y = np.asarray(y)
+        check_is_fitted(self)
+        # All of X is checked, the rows that are not scored too.
+        _validate(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
+        )
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y, sample_weight)
         labeled = ~unlabeled_mask(y)
         if not labeled.any():
             raise ValueError(
                 "y has no labeled rows (all entries are -1), so there is nothing "
                 "to score. Pass rows with known labels."
             )
+        unseen = np.setdiff1d(y[labeled], self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y holds labels {unseen.tolist()} that the model never saw in fit "
+                f"(classes_ = {self.classes_.tolist()}), so it can never predict "
+                "them. Drop those rows, mark them -1, or fit with them labeled."
+            )
         sample_weight = _check_sample_weight(sample_weight, y)
         X_labeled = _safe_indexing(X, np.flatnonzero(labeled))
         return accuracy_score(
             y[labeled], self.predict(X_labeled), sample_weight=sample_weight[labeled]
         )
+
+    # ------------------------------------------------------------ persistence
+
+    def __getstate__(self) -> dict:
+        # object.__getstate__ may hand back the live __dict__: copy it.
+        state = dict(super().__getstate__())
+        for name in _NETS:
+            if f"{name}_" in state:
+                state[f"{name}_"] = to_arrays(state[f"{name}_"])
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        weights = {name: state.pop(f"{name}_") for name in _NETS if f"{name}_" in state}
+        super().__setstate__(state)
+        if not weights:
+            return
+        device = _loading_device(self.device)
+        with torch.device("meta"):
+            networks = build_networks(*self._architecture)
+        for name, arrays in weights.items():
+            setattr(
+                self, f"{name}_", load_arrays(getattr(networks, name), arrays, device)
+            )
 
     # ------------------------------------------------------------ sklearn
 

@@ -61,7 +61,11 @@ def standardise(
         block = block.toarray()
     dtype = block.dtype.type
     standard = block / dtype(scale) - (mean / scale).astype(dtype)
-    return torch.from_numpy(standard.astype(np.float32, copy=False)).to(device)
+    # Entries beyond float32's range become inf here; the estimator refuses
+    # non-finite network outputs with a clear error.
+    with np.errstate(over="ignore"):
+        standard = standard.astype(np.float32, copy=False)
+    return torch.from_numpy(standard).to(device)
 
 
 def make_row_source(

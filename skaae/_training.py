@@ -1,11 +1,10 @@
 """The semi-supervised adversarial autoencoder's training loop.
 
 It works on tensors and torch modules only; the estimator turns arrays into
-row sources and label codes before calling :func:`train`.
+row sources and label codes before calling :func:`train_epochs`.
 """
 
 import math
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -22,8 +21,6 @@ from ._rows import RowSource
 # Only its direction matters; it has to be large enough for float32 to see
 # the change in the class distribution and small enough to stay local.
 _VAT_PROBE = 0.1
-
-History = dict[str, list[float]]
 
 
 @dataclass(frozen=True)
@@ -373,7 +370,7 @@ def _epoch_batches(
 # ---------------------------------------------------------------- loop
 
 
-def train(
+def train_epochs(
     networks: Networks,
     rows: RowSource,
     n_samples: int,
@@ -381,9 +378,9 @@ def train(
     y_labeled: torch.Tensor,
     config: TrainingConfig,
     seed: int,
-    on_epoch: Callable[[int, dict[str, float], float], None] | None = None,
-) -> History:
-    """Train the networks in place and return the per-epoch mean losses.
+    stop_requested: Callable[[], bool] = lambda: False,
+) -> Iterator[dict[str, float]]:
+    """Train the networks in place, yielding the mean losses of each epoch.
 
     Parameters
     ----------
@@ -399,36 +396,31 @@ def train(
     y_labeled : tensor of int64
         Class codes of the labeled rows, in the order of ``labeled_index``.
     config : TrainingConfig
-        Hyper-parameters.
+        Hyper-parameters; ``config.max_iter`` epochs at most.
     seed : int
         Seeds the batch order, the prior samples and the VAT directions.
-    on_epoch : callable, optional
-        Called after each epoch with (epoch, mean losses, seconds).
+    stop_requested : callable, optional
+        Polled after every mini-batch; when it answers True the generator
+        returns after yielding the epoch only if that batch was its last.
 
-    Returns
-    -------
-    history : dict of str to list of float
-        One value per epoch for every loss that was computed, and the
-        accuracy on the labeled batches.
-
-    Raises
+    Yields
     ------
-    FloatingPointError
-        When a loss stops being finite; the modules are then unusable.
+    means : dict of str to float
+        The epoch's mean of every loss that was computed, and the accuracy
+        on the labeled batches. Values may be NaN or infinite: judging them
+        is the caller's job.
     """
     device = y_labeled.device
     rng = np.random.default_rng(seed)
     generator = torch.Generator(device=device).manual_seed(seed)
     optimizers = _make_optimizers(networks, config)
-    n_steps = config.max_iter * -(-n_samples // config.batch_size)
-    factor = _lr_factor(config.learning_rate, n_steps)
+    batches_per_epoch = -(-n_samples // config.batch_size)
+    factor = _lr_factor(config.learning_rate, config.max_iter * batches_per_epoch)
     schedulers = [
         torch.optim.lr_scheduler.LambdaLR(o, factor) for o in optimizers.values()
     ]
     step = _STEPS[config.training]
-    history: History = {}
-    for epoch in range(config.max_iter):
-        start = time.perf_counter()
+    for _ in range(config.max_iter):
         totals: dict[str, torch.Tensor] = {}
         n_batches = 0
         for batch in _epoch_batches(
@@ -441,14 +433,9 @@ def train(
             for scheduler in schedulers:
                 scheduler.step()
             n_batches += 1
-        means = {name: float(total) / n_batches for name, total in totals.items()}
-        for name, value in means.items():
-            history.setdefault(name, []).append(value)
-        if not all(math.isfinite(v) for v in means.values()):
-            raise FloatingPointError(
-                f"Training diverged in epoch {epoch + 1}: a loss is not finite "
-                f"({means}). Lower learning_rate_init or the loss weights."
-            )
-        if on_epoch is not None:
-            on_epoch(epoch + 1, means, time.perf_counter() - start)
-    return history
+            if stop_requested():
+                break
+        if n_batches == batches_per_epoch:
+            yield {name: float(total) / n_batches for name, total in totals.items()}
+        if stop_requested():
+            return

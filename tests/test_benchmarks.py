@@ -1,6 +1,7 @@
 """The benchmark scripts' building blocks (the scripts themselves are not tests)."""
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from skaae import AAEClassifier
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import accuracy
 import common
+import memory
 import validation
 
 
@@ -73,3 +75,19 @@ def test_summary_gives_mean_and_std_per_case_and_method():
     (row,) = accuracy._summary(results, ["digits:5"], ["m"])
     assert row[:4] == ["digits, 5/class", "m", "15.00 ± 5.00", "10.00 / 20.00"]
     assert np.isclose(float(row[4]), 1.0)
+
+
+def test_tiled_cycles_through_the_rows():
+    rows = np.arange(6, dtype=np.float64).reshape(3, 2)
+    X = memory.tiled(rows, 7)
+    assert X.dtype == np.float32 and X.shape == (7, 2)
+    np.testing.assert_array_equal(X[[0, 3, 6]], rows[[0, 0, 0]])
+
+
+def test_peak_sampler_sees_a_temporary_allocation():
+    with memory.PeakSampler() as sampler:
+        before = memory.resident_mib()
+        block = np.ones(64 * 2**20 // 8)  # 64 MiB, touched
+        time.sleep(0.05)  # many sampling periods
+        del block
+    assert sampler.peak - before > 32

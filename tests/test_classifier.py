@@ -9,13 +9,11 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone, is_classifier
-from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
-import skaae._classifier
 from skaae import AAEClassifier
 
 from .conftest import small_aae
@@ -215,105 +213,3 @@ def test_phased_training_runs_every_phase(digits_partial):
         "supervised",
         "labeled_accuracy",
     }
-
-
-def test_divergence_raises_and_leaves_estimator_unfitted(digits_partial):
-    X, y = digits_partial
-    clf = small_aae(learning_rate_init=1e30, learning_rate="constant")
-    with pytest.raises(FloatingPointError, match="diverged"):
-        clf.fit(X, y)
-    with pytest.raises(NotFittedError):
-        clf.predict(X)
-
-
-# ----------------------------------------------------------------- bad input
-
-
-def _rows(n=40, d=5):
-    return np.random.default_rng(0).normal(size=(n, d))
-
-
-def _labels(n=40):
-    y = np.tile([0, 1], n // 2)
-    y[::4] = -1
-    return y
-
-
-BAD_FIT_INPUT = {
-    "no labeled rows": (_rows(), np.full(40, -1), ValueError, "no labeled rows"),
-    "one labeled class": (
-        _rows(),
-        np.where(_labels() == 1, -1, _labels()),
-        ValueError,
-        "one class",
-    ),
-    "NaN in X": (
-        np.where(np.eye(40, 5) == 1, np.nan, _rows()),
-        _labels(),
-        ValueError,
-        "NaN",
-    ),
-    "inf in X": (
-        np.where(np.eye(40, 5) == 1, np.inf, _rows()),
-        _labels(),
-        ValueError,
-        "infinity",
-    ),
-    "lengths differ": (_rows(), _labels()[:-2], ValueError, "inconsistent numbers"),
-    "1-D X": (_rows()[:, 0], _labels(), ValueError, "Expected 2D array"),
-    "3-D X": (_rows().reshape(40, 5, 1), _labels(), ValueError, "dim 3"),
-    "text X": (
-        np.full((40, 5), "a", dtype=object),
-        _labels(),
-        ValueError,
-        "could not convert",
-    ),
-    "continuous y": (_rows(), np.linspace(0, 1, 40), ValueError, "Unknown label type"),
-    "empty X": (np.empty((0, 5)), np.empty(0), ValueError, "0 sample"),
-}
-
-
-@pytest.fixture
-def no_torch_work(monkeypatch):
-    """Fail the test if fit gets as far as building networks."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("torch work started before the input was validated")
-
-    monkeypatch.setattr(skaae._classifier, "build_networks", refuse)
-
-
-@pytest.mark.parametrize("case", list(BAD_FIT_INPUT))
-def test_bad_fit_input_fails_before_torch_work(case, no_torch_work):
-    X, y, error, match = BAD_FIT_INPUT[case]
-    with pytest.raises(error, match=match):
-        small_aae().fit(X, y)
-
-
-@pytest.mark.parametrize(
-    "params, match",
-    [
-        (dict(hidden_layer_sizes=(10, 0)), "positive integers"),
-        (dict(discriminator_layer_sizes=(-3,)), "positive integers"),
-        (dict(batch_size=0), "batch_size"),
-        (dict(training="adam"), "training"),
-        (dict(vat_epsilon=0), "vat_epsilon"),
-        (dict(device="not-a-device"), "not a torch device"),
-    ],
-)
-def test_bad_parameters_fail_before_torch_work(params, match, no_torch_work):
-    with pytest.raises(ValueError, match=match):
-        small_aae(**params).fit(_rows(), _labels())
-
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
-def test_cuda_without_cuda_is_a_clear_error(no_torch_work):
-    with pytest.raises(ValueError, match="CUDA is not available"):
-        small_aae(device="cuda").fit(_rows(), _labels())
-
-
-@pytest.mark.parametrize("method", ["predict", "predict_proba", "transform"])
-def test_wrong_width_after_fit(method):
-    clf = small_aae(max_iter=1).fit(_rows(), _labels())
-    with pytest.raises(ValueError, match="features"):
-        getattr(clf, method)(_rows(d=4))

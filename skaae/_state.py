@@ -1,0 +1,44 @@
+"""Module weights as plain state: training checkpoints and the pickled fit.
+
+A checkpoint is a copy of every tensor of the networks on their own device,
+cheap enough to take once per epoch. The pickled form is NumPy arrays only,
+so a model fitted on a GPU loads on a machine without one and ``skops`` can
+check every type in the file.
+"""
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+Checkpoint = dict[str, dict[str, torch.Tensor]]
+
+
+def checkpoint(modules: Mapping[str, nn.Module]) -> Checkpoint:
+    """Copies of all weights of ``modules``, by module name."""
+    return {
+        name: {key: t.detach().clone() for key, t in module.state_dict().items()}
+        for name, module in modules.items()
+    }
+
+
+def restore(modules: Mapping[str, nn.Module], saved: Checkpoint) -> None:
+    """Put the weights of a :func:`checkpoint` back into ``modules`` in place."""
+    with torch.no_grad():
+        for name, module in modules.items():
+            module.load_state_dict(saved[name])
+
+
+def to_arrays(module: nn.Module) -> dict[str, np.ndarray]:
+    """The weights of ``module`` as NumPy arrays on the host."""
+    return {key: t.detach().cpu().numpy() for key, t in module.state_dict().items()}
+
+
+def load_arrays(
+    module: nn.Module, arrays: Mapping[str, np.ndarray], device: torch.device
+) -> nn.Module:
+    """Give ``module`` (built on the meta device) the weights ``arrays``."""
+    tensors = {key: torch.as_tensor(a, device=device) for key, a in arrays.items()}
+    module.load_state_dict(tensors, assign=True)
+    return module.eval()

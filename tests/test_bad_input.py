@@ -1,0 +1,251 @@
+"""Bad input: every public method answers with a clear ValueError, TypeError or
+NotFittedError before any torch work, never a torch error or a silent answer."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from sklearn.exceptions import NotFittedError
+
+import skaae._classifier
+from skaae import AAEClassifier
+
+from .conftest import small_aae
+
+N, D = 40, 5
+INFERENCE = ["predict", "predict_proba", "transform"]
+
+
+def _rows(n=N, d=D):
+    return np.random.default_rng(0).normal(size=(n, d))
+
+
+def _labels(n=N):
+    y = np.tile([0, 1], n // 2)
+    y[::4] = -1
+    return y
+
+
+def _with(value, X=None):
+    """X with ``value`` in its first entry."""
+    X = _rows() if X is None else X.copy()
+    X = X.astype(type(value)) if isinstance(value, complex) else X
+    X[0, 0] = value
+    return X
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return small_aae(max_iter=1).fit(_rows(), _labels())
+
+
+@pytest.fixture
+def no_torch_work(monkeypatch):
+    """Fail the test if fit gets as far as building networks."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("torch work started before the input was validated")
+
+    monkeypatch.setattr(skaae._classifier, "build_networks", refuse)
+
+
+# Bad X for every method: (X, error, words of the message).
+BAD_X = {
+    "NaN": (_with(np.nan), ValueError, "NaN"),
+    "+inf": (_with(np.inf), ValueError, "infinity.*np.isinf"),
+    "-inf": (_with(-np.inf), ValueError, "infinity"),
+    "NaN, sparse": (sp.csr_matrix(_with(np.nan)), ValueError, "NaN"),
+    "complex": (_with(1 + 2j), ValueError, "Complex data not supported.*real"),
+    "empty": (np.empty((0, D)), ValueError, "0 sample"),
+    "no features": (np.empty((N, 0)), ValueError, "0 feature"),
+    "1-D": (_rows()[:, 0], ValueError, "Expected 2D array"),
+    "3-D": (_rows().reshape(N, D, 1), ValueError, "dim 3.*Reshape"),
+    "text": (
+        np.full((N, D), "a", dtype=object),
+        ValueError,
+        "could not convert.*encode text",
+    ),
+    "str dtype": (np.full((N, D), "a"), ValueError, "encode text"),
+    "None entries": (np.full((N, D), None), ValueError, "NaN"),
+    "dict entries": (np.full((N, D), {}), TypeError, "argument must be.*encode text"),
+}
+
+# Bad y for fit, with good X: (y, error, words of the message).
+BAD_Y = {
+    "all -1": (np.full(N, -1), ValueError, "no labeled rows"),
+    "one class": (np.where(_labels() == 1, -1, _labels()), ValueError, "one class"),
+    "floats like 0.5": (np.linspace(0, 1, N), ValueError, "Unknown label type"),
+    "NaN": (np.where(_labels() == 1, np.nan, _labels()), ValueError, "NaN"),
+    "str dtype": (np.array(["a", "b"] * (N // 2)), ValueError, "object array"),
+    "2-D": (np.stack([_labels(), _labels()], axis=1), ValueError, "1d array"),
+    "too short": (_labels()[:-2], ValueError, "inconsistent numbers"),
+    "empty": (np.empty(0), ValueError, "inconsistent numbers"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_X))
+def test_fit_refuses_bad_x_before_torch_work(case, no_torch_work):
+    X, error, match = BAD_X[case]
+    with pytest.raises(error, match=match):
+        small_aae().fit(X, _labels(X.shape[0]) if X.ndim else _labels())
+
+
+@pytest.mark.parametrize("case", list(BAD_Y))
+def test_fit_refuses_bad_y_before_torch_work(case, no_torch_work):
+    y, error, match = BAD_Y[case]
+    with pytest.raises(error, match=match):
+        small_aae().fit(_rows(), y)
+
+
+@pytest.mark.parametrize("method", [*INFERENCE, "score"])
+@pytest.mark.parametrize("case", [c for c in BAD_X if c != "no features"])
+def test_inference_refuses_bad_x(fitted, method, case):
+    X, error, match = BAD_X[case]
+    args = (X, _labels(X.shape[0])) if method == "score" else (X,)
+    with pytest.raises(error, match=match):
+        getattr(fitted, method)(*args)
+
+
+@pytest.mark.parametrize("method", [*INFERENCE, "score"])
+def test_wrong_width_after_fit(fitted, method):
+    X = _rows(d=D - 1)
+    args = (X, _labels()) if method == "score" else (X,)
+    with pytest.raises(ValueError, match=f"expecting {D} features"):
+        getattr(fitted, method)(*args)
+
+
+@pytest.mark.parametrize("method", [*INFERENCE, "score"])
+def test_unfitted_estimator(method):
+    args = (_rows(), _labels()) if method == "score" else (_rows(),)
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        getattr(AAEClassifier(), method)(*args)
+
+
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        (np.full(N, 7), r"labels \[7\] that the model never saw"),
+        (_labels()[:-1], "inconsistent numbers"),
+        (np.full(N, -1), "no labeled rows"),
+    ],
+)
+def test_score_refuses_bad_y(fitted, y, match):
+    with pytest.raises(ValueError, match=match):
+        fitted.score(_rows(), y)
+
+
+def test_huge_values_overflowing_float32_are_refused(fitted):
+    with pytest.raises(ValueError, match="overflows float32"):
+        fitted.predict(_with(1e300))
+
+
+@pytest.mark.parametrize("value", [1e30, -1e30, 1e300])
+def test_huge_values_in_fit_train_a_finite_model(value):
+    X = _rows() * value
+    clf = small_aae(max_iter=2).fit(X, _labels())
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+@pytest.mark.parametrize(
+    "X, y",
+    [
+        (_rows(d=1), _labels()),
+        (_rows() > 0, _labels()),
+        (_rows(), _labels() == 1),
+        (_rows(n=2), np.array([0, 1])),
+    ],
+    ids=["one feature", "boolean X", "boolean y", "two rows"],
+)
+@pytest.mark.filterwarnings("ignore:y contains no unlabeled rows")
+def test_small_and_boolean_input_fit_and_predict(X, y):
+    clf = small_aae(max_iter=1).fit(X, y)
+    proba = clf.predict_proba(X[:1])
+    assert proba.shape == (1, 2) and np.all(np.isfinite(proba))
+    assert clf.predict(X[:1])[0] in clf.classes_
+
+
+# ------------------------------------------------------ property-based test
+
+_HUGE = [1e30, -1e30, 1e300, -1e300, 5e-324, -0.0]
+_SPECIAL = [np.nan, np.inf, -np.inf]
+
+
+def _x_arrays(shape):
+    small = st.floats(-10, 10)
+    return st.one_of(
+        hnp.arrays(np.float64, shape, elements=small),
+        hnp.arrays(np.float64, shape, elements=small | st.sampled_from(_HUGE)),
+        hnp.arrays(np.float64, shape, elements=small | st.sampled_from(_SPECIAL)),
+        hnp.arrays(np.float32, shape, elements=st.floats(-10, 10, width=32)),
+        hnp.arrays(np.int64, shape, elements=st.integers(-(2**62), 2**62)),
+        hnp.arrays(np.bool_, shape),
+        hnp.arrays(np.complex128, shape, elements=st.complex_numbers(max_magnitude=9)),
+        hnp.arrays(object, shape, elements=st.sampled_from(["a", None, 1.5, b"x"])),
+    )
+
+
+def _y_arrays(n):
+    labels = hnp.arrays(np.int64, n, elements=st.sampled_from([0, 1, 2, -1]))
+    return st.one_of(
+        labels,
+        labels,
+        hnp.arrays(np.float64, n, elements=st.sampled_from([-1.0, 0.0, 0.5, np.nan])),
+        hnp.arrays(object, n, elements=st.sampled_from(["a", "b", -1, None])),
+    )
+
+
+@st.composite
+def _fit_input(draw):
+    """X, y and new rows: mostly well-shaped, so that many fits get through."""
+    n = draw(st.integers(4, 10) | st.integers(0, 10))
+    d = draw(st.integers(1, 4) | st.integers(0, 4))
+    odd_shape = hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=10)
+    X = draw(_x_arrays(draw(odd_shape) if draw(st.integers(0, 3)) == 3 else (n, d)))
+    y = draw(_y_arrays(draw(st.sampled_from([n, n, n, max(n - 1, 0)]))))
+    if y.dtype == np.int64 and len(y) >= 2 and draw(st.booleans()):
+        y[:2] = [0, 1]  # two labeled classes: fit can get through
+    X_new = draw(_x_arrays(draw(odd_shape) if draw(st.integers(0, 3)) == 3 else (3, d)))
+    return X, y, X_new
+
+
+ALLOWED = (ValueError, TypeError)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=_fit_input())
+@pytest.mark.filterwarnings("ignore")
+def test_random_input_gives_an_answer_or_a_clear_error(data):
+    X, y, X_new = data
+    clf = small_aae(
+        hidden_layer_sizes=(4,),
+        discriminator_layer_sizes=(4,),
+        batch_size=4,
+        max_iter=1,
+    )
+    try:
+        clf.fit(X, y)
+    except ALLOWED as exc:
+        event(f"fit: {type(exc).__name__}: {str(exc)[:50]}")
+        return
+    event("fit: fitted")
+    for rows in (X, X_new):
+        try:
+            proba = clf.predict_proba(rows)
+        except ALLOWED as exc:
+            event(f"predict_proba: {type(exc).__name__}")
+            continue
+        event("predict_proba: answered")
+        assert np.all(np.isfinite(proba))
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+        assert np.isin(clf.predict(rows), clf.classes_).all()
+
+
+def test_one_row_cannot_teach_two_classes(no_torch_work):
+    with pytest.raises(ValueError, match="one class"):
+        small_aae().fit(_rows(n=1), np.array([0]))
