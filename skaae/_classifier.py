@@ -33,8 +33,9 @@ from ._fitting import EarlyStopping, Outcome, accuracy, run_epochs
 from ._interrupt import deferred_interrupt
 from ._networks import Networks, build_networks
 from ._rows import make_row_source, standardisation, standardise
-from ._state import load_arrays, to_arrays
-from ._training import TrainingConfig, train_epochs
+from ._runtime import autocast_dtype, loading_device, resolve_device, torch_threads
+from ._state import load_arrays, to_arrays, tree_from_arrays, tree_to_arrays
+from ._training import TrainingConfig, make_optimizers, train_epochs
 
 # Rows per forward pass in predict/transform: bounds memory for any n_samples.
 _PREDICT_BATCH = 4096
@@ -99,57 +100,6 @@ def _validate(estimator, *args, **kwargs):
             raise
         # First line only: some of these messages go on to print all of X.
         raise type(exc)(f"{str(exc).splitlines()[0]} {hint}") from exc
-
-
-def _resolve_device(device: str | torch.device) -> torch.device:
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device={device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:N'."
-        ) from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but CUDA is not available in this "
-            "PyTorch installation; use device='cpu'."
-        )
-    return resolved
-
-
-def _loading_device(device) -> torch.device:
-    """Where an unpickled model's networks go: its device, else the CPU."""
-    try:
-        return _resolve_device(device)
-    except ValueError:
-        warnings.warn(
-            f"This model was fitted with device={device!r}, which is not "
-            "available here; its networks are loaded on the CPU. Set "
-            "device='cpu' before fitting it again.",
-            UserWarning,
-            stacklevel=3,
-        )
-        return torch.device("cpu")
-
-
-def _native_bfloat16(device: torch.device) -> bool:
-    """Whether the device multiplies bfloat16 matrices in hardware."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        # Without AVX512-BF16 or AMX, oneDNN emulates bfloat16: slower than float32.
-        cpu = torch.cpu
-        return any(
-            getattr(cpu, name, lambda: False)()
-            for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-        )
-    return False
-
-
-def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The dtype that training's forward passes autocast to; None for float32."""
-    if precision == "bfloat16" or (precision == "auto" and _native_bfloat16(device)):
-        return torch.bfloat16
-    return None
 
 
 def _draw_seed(random_state) -> int:
@@ -230,6 +180,19 @@ def _report(outcome: Outcome, warm: bool) -> None:
             UserWarning,
             stacklevel=4,
         )
+
+
+def _extended(history: dict, outcome: Outcome) -> dict:
+    """``history`` followed by the outcome's epochs; NaN where a loss was not
+    computed (a partial_fit chunk without labeled rows has no supervised loss).
+    """
+    names = list(history) + [n for n in outcome.history if n not in history]
+    before = len(next(iter(history.values()), []))
+    return {
+        name: history.get(name, [math.nan] * before)
+        + outcome.history.get(name, [math.nan] * outcome.n_epochs)
+        for name in names
+    }
 
 
 def _print_epoch(
@@ -333,7 +296,15 @@ class AAEClassifier(
         architecture and the number of features cannot change, and the
         labels must be among ``classes_``.
     device : str or torch.device, default="cpu"
-        Torch device for training and inference, e.g. ``"cuda"``.
+        Torch device for training and inference: ``"cpu"``, ``"cuda"``,
+        ``"cuda:N"``, or ``"auto"`` for CUDA when it is available and the CPU
+        otherwise. Rows move to the device one mini-batch at a time.
+    n_threads : int, default=None
+        Torch threads for each call of ``fit``, ``predict`` and the other
+        methods; the caller's setting is restored afterwards. None keeps
+        torch's own setting, which follows ``OMP_NUM_THREADS``: joblib's
+        process workers and Dask's workers set it so that parallel fits do
+        not oversubscribe the cores.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order, prior samples and VAT
         directions. An int gives identical models on refit on the CPU.
@@ -352,12 +323,14 @@ class AAEClassifier(
         feature names that are all strings.
     n_iter_ : int
         Number of epochs completed over all fits (what ``max_iter="auto"``
-        resolved to, unless training stopped early; summed over warm starts).
+        resolved to, unless training stopped early; summed over warm starts;
+        each ``partial_fit`` call counts one).
     history_ : dict of str to list of float
         Per-epoch mean of every loss that was computed (``reconstruction``,
         ``discriminator_cat``, ``discriminator_style``, ``generator``,
         ``supervised``, ``vat``) and ``labeled_accuracy``, the accuracy of
-        the class head on the labeled mini-batches.
+        the class head on the labeled mini-batches. NaN marks a loss that an
+        epoch did not compute (a ``partial_fit`` chunk without labeled rows).
     validation_scores_ : list of float or None
         Accuracy on the held-out labeled rows after each epoch of the last
         fit; None unless ``early_stopping=True``.
@@ -457,6 +430,7 @@ class AAEClassifier(
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
         "device": [str, torch.device],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -484,6 +458,7 @@ class AAEClassifier(
         tol=1e-4,
         warm_start=False,
         device="cpu",
+        n_threads=None,
         random_state=None,
         verbose=0,
     ):
@@ -507,6 +482,7 @@ class AAEClassifier(
         self.tol = tol
         self.warm_start = warm_start
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
@@ -538,9 +514,45 @@ class AAEClassifier(
         KeyboardInterrupt
             On Ctrl-C before the first epoch is complete, or on a second Ctrl-C.
         """
+        return self._guarded(self._fit, X, y)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """Train for one pass over a chunk of rows, for data fed piece by piece.
+
+        Every row of the chunk feeds the reconstruction and adversarial phases
+        and VAT; its labeled rows (``y != -1``) also train the class head. A
+        chunk may hold no labeled rows at all. The first call fixes the
+        standardisation of X (from that chunk), the classes and the networks;
+        later calls continue them with a constant learning rate and Adam's
+        state carried over (a pickled model restarts Adam's state). The
+        parameters ``max_iter``, ``learning_rate``, ``early_stopping`` and
+        ``warm_start`` do not apply.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of rows.
+        y : array-like of shape (n_samples,)
+            Their labels, ``-1`` for unlabeled rows.
+        classes : array-like of shape (n_classes,), default=None
+            Every class label that will ever appear. Required on the first
+            call (unless the model was fitted before), optional and checked
+            against ``classes_`` afterwards.
+
+        Returns
+        -------
+        self : AAEClassifier
+            The estimator, trained one more pass.
+        """
+        return self._guarded(self._partial_fit, X, y, classes)
+
+    def _guarded(self, method, *args):
+        """Run a training method; if it raises, undo what validation changed."""
         before = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
         try:
-            return self._fit(X, y)
+            with torch_threads(self.n_threads):
+                return method(*args)
         except BaseException:
             # validate_data sets these before training, which may still fail.
             for name in _INPUT_ATTRIBUTES:
@@ -548,41 +560,32 @@ class AAEClassifier(
             vars(self).update(before)
             raise
 
-    def _fit(self, X, y):
-        hidden = _check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
-        disc = _check_layer_sizes(
-            "discriminator_layer_sizes", self.discriminator_layer_sizes
-        )
-        device = _resolve_device(self.device)
-        warm = self.warm_start and self.__sklearn_is_fitted__()
+    def _validated(self, X, y, reset: bool):
         X, y = _validate(
             self,
             X,
             y,
             accept_sparse="csr",
             dtype=[np.float64, np.float32],
-            reset=not warm,
+            reset=reset,
         )
-        labeled = ~unlabeled_mask(y)
+        return X, y, ~unlabeled_mask(y)
+
+    def _fit(self, X, y):
+        warm = self.warm_start and self.__sklearn_is_fitted__()
+        X, y, labeled = self._validated(X, y, reset=not warm)
         classes, codes = self._label_codes(y[labeled], warm)
         if labeled.all():
             warnings.warn(
                 "y contains no unlabeled rows (-1): fitting a purely supervised "
                 "model. Mark unlabeled rows with -1 to use them.",
                 UserWarning,
-                stacklevel=4,
-            )
-        architecture = (X.shape[1], len(classes), self.n_components, hidden, disc)
-        if warm and architecture != self._architecture:
-            raise ValueError(
-                "warm_start=True continues the fitted networks, so "
-                "hidden_layer_sizes, n_components and discriminator_layer_sizes "
-                "cannot change. Set warm_start=False to fit new networks."
+                stacklevel=5,
             )
         labeled_index = np.flatnonzero(labeled)
-        early_stopping = None
+        validation = None
         if self.early_stopping:
-            labeled_index, codes, val_index, val_codes = split_validation(
+            labeled_index, codes, *validation = split_validation(
                 labeled_index, codes, self.validation_fraction, self.random_state
             )
         n_epochs = (
@@ -590,7 +593,113 @@ class AAEClassifier(
             if self.max_iter == "auto"
             else self.max_iter
         )
-        seed = _draw_seed(self.random_state)
+        outcome, _ = self._train(
+            X,
+            labeled_index,
+            codes,
+            classes,
+            warm=warm,
+            n_epochs=n_epochs,
+            learning_rate=self.learning_rate,
+            seed=_draw_seed(self.random_state),
+            validation=validation,
+        )
+        self.validation_scores_ = outcome.validation_scores if validation else None
+        self.best_validation_score_ = (
+            max(outcome.validation_scores, default=None) if validation else None
+        )
+        return self
+
+    def _partial_fit(self, X, y, classes):
+        warm = self.__sklearn_is_fitted__()
+        X, y, labeled = self._validated(X, y, reset=not warm)
+        classes = self._chunk_classes(classes, warm)
+        y_labeled = y[labeled]
+        unseen = np.setdiff1d(y_labeled, classes)
+        if len(unseen):
+            raise ValueError(
+                f"y holds labels {unseen.tolist()} that are not in classes "
+                f"({classes.tolist()}). Pass every label to the first partial_fit "
+                "call, or mark those rows -1."
+            )
+        # A seed per call: the same random_state gives the same sequence of
+        # batch orders and prior samples over the chunks, not one order each.
+        base = _draw_seed(self.random_state)
+        seed = int(
+            np.random.SeedSequence([base, self.n_iter_ if warm else 0]).generate_state(
+                1
+            )[0]
+            >> 1
+        )
+        _, self._optimizers = self._train(
+            X,
+            np.flatnonzero(labeled),
+            np.searchsorted(classes, y_labeled),
+            classes,
+            warm=warm,
+            n_epochs=1,
+            learning_rate="constant",
+            seed=seed,
+            validation=None,
+            optimizers=getattr(self, "_optimizers", None),
+        )
+        self.validation_scores_ = self.best_validation_score_ = None
+        return self
+
+    def _chunk_classes(self, classes, warm: bool) -> np.ndarray:
+        """The classes partial_fit trains for, checked against earlier calls."""
+        if classes is None:
+            if warm:
+                return self.classes_
+            raise ValueError(
+                "The first call of partial_fit needs classes=, the list of every "
+                "class label that will appear (a chunk may miss some)."
+            )
+        classes = np.unique(column_or_1d(classes))
+        if warm and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"classes={classes.tolist()} differs from classes_="
+                f"{self.classes_.tolist()} fixed by the first call; pass the same "
+                "labels or refit."
+            )
+        if len(classes) < 2 or np.isin(UNLABELED, classes):
+            raise ValueError(
+                f"classes={classes.tolist()} must hold at least two labels, and "
+                "not -1, which marks unlabeled rows."
+            )
+        return classes
+
+    def _train(
+        self,
+        X,
+        labeled_index: np.ndarray,
+        codes: np.ndarray,
+        classes: np.ndarray,
+        *,
+        warm: bool,
+        n_epochs: int,
+        learning_rate: str,
+        seed: int,
+        validation: list[np.ndarray] | None,
+        optimizers=None,
+    ) -> tuple[Outcome, dict]:
+        """Train on X's rows from the fitted state (warm) or new networks.
+
+        Returns what happened and the optimisers, for partial_fit to keep.
+        """
+        hidden = _check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
+        disc = _check_layer_sizes(
+            "discriminator_layer_sizes", self.discriminator_layer_sizes
+        )
+        device = resolve_device(self.device)
+        architecture = (X.shape[1], len(classes), self.n_components, hidden, disc)
+        if warm and architecture != self._architecture:
+            raise ValueError(
+                "Training on from a fitted model (warm_start=True or partial_fit) "
+                "keeps its networks, so hidden_layer_sizes, n_components and "
+                "discriminator_layer_sizes cannot change. Set warm_start=False "
+                "and call fit to train new networks."
+            )
         if warm:
             mean, scale = self._x_mean, self._x_scale
             networks = Networks(**{name: getattr(self, f"{name}_") for name in _NETS})
@@ -605,7 +714,12 @@ class AAEClassifier(
         for module in modules.values():
             module.to(device)
         rows = make_row_source(X, mean, scale, device)
-        if self.early_stopping:
+        config = self._training_config(device, n_epochs, learning_rate)
+        if optimizers is None:
+            optimizers = make_optimizers(networks, config)
+        early_stopping = None
+        if validation is not None:
+            val_index, val_codes = validation
             early_stopping = EarlyStopping(
                 partial(
                     accuracy,
@@ -625,9 +739,10 @@ class AAEClassifier(
                     n_samples=X.shape[0],
                     labeled_index=labeled_index,
                     y_labeled=torch.as_tensor(codes, dtype=torch.int64, device=device),
-                    config=self._training_config(device, n_epochs),
+                    config=config,
                     seed=seed,
                     stop_requested=interrupted,
+                    optimizers=optimizers,
                 ),
                 interrupted,
                 early_stopping=early_stopping,
@@ -639,21 +754,11 @@ class AAEClassifier(
         self._architecture = architecture
         for name, module in modules.items():
             setattr(self, f"{name}_", module.eval())
-        history = self.history_ if warm else {}
-        self.history_ = {
-            name: history.get(name, []) + values
-            for name, values in outcome.history.items()
-        }
+        self.history_ = _extended(self.history_ if warm else {}, outcome)
         self.n_iter_ = (self.n_iter_ if warm else 0) + outcome.n_epochs
-        self.validation_scores_ = (
-            outcome.validation_scores if self.early_stopping else None
-        )
-        self.best_validation_score_ = (
-            max(outcome.validation_scores, default=None)
-            if self.early_stopping
-            else None
-        )
-        return self
+        # Only partial_fit continues an optimiser: fit's schedule ends at zero.
+        self._optimizers = None
+        return outcome, optimizers
 
     def _label_codes(self, y_labeled: np.ndarray, warm: bool):
         """The classes and the class code of each labeled row, checked."""
@@ -688,19 +793,21 @@ class AAEClassifier(
             )
         return classes, codes
 
-    def _training_config(self, device: torch.device, n_epochs: int) -> TrainingConfig:
+    def _training_config(
+        self, device: torch.device, n_epochs: int, learning_rate: str
+    ) -> TrainingConfig:
         return TrainingConfig(
             max_iter=n_epochs,
             batch_size=self.batch_size,
             learning_rate_init=self.learning_rate_init,
-            learning_rate=self.learning_rate,
+            learning_rate=learning_rate,
             training=self.training,
             reconstruction_weight=self.reconstruction_weight,
             adversarial_weight=self.adversarial_weight,
             supervised_weight=self.supervised_weight,
             vat_weight=self.vat_weight,
             vat_epsilon=self.vat_epsilon,
-            autocast_dtype=_autocast_dtype(self.precision, device),
+            autocast_dtype=autocast_dtype(self.precision, device),
         )
 
     # ------------------------------------------------------------ inference
@@ -718,7 +825,7 @@ class AAEClassifier(
         _, n_classes, n_components, _, _ = self._architecture
         logits = np.empty((X.shape[0], n_classes))
         codes = np.empty((X.shape[0], n_components), dtype=X.dtype)
-        with torch.inference_mode():
+        with torch.inference_mode(), torch_threads(self.n_threads):
             for start in range(0, X.shape[0], _PREDICT_BATCH):
                 block = X[start : start + _PREDICT_BATCH]
                 lg, z = self.encoder_(
@@ -838,6 +945,13 @@ class AAEClassifier(
     def __getstate__(self) -> dict:
         # object.__getstate__ may hand back the live __dict__: copy it.
         state = dict(super().__getstate__())
+        # partial_fit's Adam state travels too, so that chunks trained in
+        # other processes (Dask's Incremental) continue it.
+        if state.get("_optimizers") is not None:
+            state["_optimizers"] = {
+                name: tree_to_arrays(optimizer.state_dict())
+                for name, optimizer in state["_optimizers"].items()
+            }
         for name in _NETS:
             if f"{name}_" in state:
                 state[f"{name}_"] = to_arrays(state[f"{name}_"])
@@ -848,13 +962,20 @@ class AAEClassifier(
         super().__setstate__(state)
         if not weights:
             return
-        device = _loading_device(self.device)
+        device = loading_device(self.device)
         with torch.device("meta"):
             networks = build_networks(*self._architecture)
         for name, arrays in weights.items():
             setattr(
                 self, f"{name}_", load_arrays(getattr(networks, name), arrays, device)
             )
+        if getattr(self, "_optimizers", None) is not None:
+            saved = self._optimizers
+            self._optimizers = make_optimizers(
+                networks, self._training_config(device, 1, "constant")
+            )
+            for name, optimizer in self._optimizers.items():
+                optimizer.load_state_dict(tree_from_arrays(saved[name]))
 
     # ------------------------------------------------------------ sklearn
 

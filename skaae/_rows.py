@@ -73,10 +73,13 @@ def make_row_source(
 ) -> RowSource:
     """Return ``rows(indices) -> tensor`` of standardised rows on ``device``.
 
-    A dense X is converted once into one float32 tensor and batches are drawn
-    by index; a sparse X stays sparse and only each batch is densified.
+    A dense X is converted once into one float32 tensor in host memory and
+    each batch is drawn by index, then moved to ``device``, so a GPU holds
+    one batch of X at a time; a sparse X stays sparse and only each batch is
+    densified.
     """
     if sp.issparse(X):
         return lambda idx: standardise(X[idx], mean, scale, device)
-    dense = torch.cat([standardise(c, mean, scale, device) for c in _dense_chunks(X)])
-    return lambda idx: dense[torch.as_tensor(idx, device=device)]
+    cpu = torch.device("cpu")
+    dense = torch.cat([standardise(c, mean, scale, cpu) for c in _dense_chunks(X)])
+    return lambda idx: dense[torch.as_tensor(idx)].to(device)

@@ -7,6 +7,7 @@ check every type in the file.
 """
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -42,3 +43,25 @@ def load_arrays(
     tensors = {key: torch.as_tensor(a, device=device) for key, a in arrays.items()}
     module.load_state_dict(tensors, assign=True)
     return module.eval()
+
+
+def tree_to_arrays(tree: Any) -> Any:
+    """A nest of dicts and lists (an optimiser's state) with tensors as arrays."""
+    if isinstance(tree, torch.Tensor):
+        return tree.detach().cpu().numpy()
+    if isinstance(tree, dict):
+        return {key: tree_to_arrays(value) for key, value in tree.items()}
+    if isinstance(tree, list | tuple):
+        return type(tree)(tree_to_arrays(value) for value in tree)
+    return tree
+
+
+def tree_from_arrays(tree: Any) -> Any:
+    """The inverse of :func:`tree_to_arrays`; tensors on the CPU."""
+    if isinstance(tree, np.ndarray):
+        return torch.from_numpy(tree.copy())
+    if isinstance(tree, dict):
+        return {key: tree_from_arrays(value) for key, value in tree.items()}
+    if isinstance(tree, list | tuple):
+        return type(tree)(tree_from_arrays(value) for value in tree)
+    return tree

@@ -227,18 +227,22 @@ def _fused_step(networks, optimizers, batch, config, generator):
         if config.adversarial_weight > 0:
             adv = _generator_loss(networks, y_all, z_all)
             encoder_side["generator"] = (config.adversarial_weight, adv)
-        sup = F.cross_entropy(logits_labeled, batch.y_labeled)
-        encoder_side["supervised"] = (config.supervised_weight, sup)
+        if len(batch.y_labeled):
+            sup = F.cross_entropy(logits_labeled, batch.y_labeled)
+            encoder_side["supervised"] = (config.supervised_weight, sup)
         if config.vat_weight > 0:
             vat = vat_loss(
                 networks.encoder, batch.x, logits_all, config.vat_epsilon, generator
             )
             encoder_side["vat"] = (config.vat_weight, vat)
-    _descend(
-        optimizers["autoencoder"], sum(w * loss for w, loss in encoder_side.values())
-    )
+    if encoder_side:
+        _descend(
+            optimizers["autoencoder"],
+            sum(w * loss for w, loss in encoder_side.values()),
+        )
     losses |= {name: loss.detach() for name, (_, loss) in encoder_side.items()}
-    losses["labeled_accuracy"] = _accuracy(logits_labeled, batch.y_labeled)
+    if len(batch.y_labeled):
+        losses["labeled_accuracy"] = _accuracy(logits_labeled, batch.y_labeled)
     return losses
 
 
@@ -269,19 +273,22 @@ def _phased_step(networks, optimizers, batch, config, generator):
             adv = _generator_loss(networks, y, z)
         _descend(optimizers["generator"], config.adversarial_weight * adv)
         losses["generator"] = adv.detach()
+    semi_supervised = []
     with autocast:
-        logits_labeled, _, _ = _encode(encoder, batch.x_labeled)
-        sup = F.cross_entropy(logits_labeled, batch.y_labeled)
-        semi_supervised = config.supervised_weight * sup
+        if len(batch.y_labeled):
+            logits_labeled, _, _ = _encode(encoder, batch.x_labeled)
+            sup = F.cross_entropy(logits_labeled, batch.y_labeled)
+            semi_supervised.append(config.supervised_weight * sup)
+            losses["supervised"] = sup.detach()
+            losses["labeled_accuracy"] = _accuracy(logits_labeled, batch.y_labeled)
         if config.vat_weight > 0:
             with torch.no_grad():
                 logits, _, _ = _encode(encoder, batch.x)
             vat = vat_loss(encoder, batch.x, logits, config.vat_epsilon, generator)
-            semi_supervised = semi_supervised + config.vat_weight * vat
+            semi_supervised.append(config.vat_weight * vat)
             losses["vat"] = vat.detach()
-    _descend(optimizers["supervised"], semi_supervised)
-    losses["supervised"] = sup.detach()
-    losses["labeled_accuracy"] = _accuracy(logits_labeled, batch.y_labeled)
+    if semi_supervised:
+        _descend(optimizers["supervised"], sum(semi_supervised))
     return losses
 
 
@@ -292,7 +299,9 @@ def _accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 _STEPS = {"fused": _fused_step, "phased": _phased_step}
 
 
-def _make_optimizers(networks: Networks, config: TrainingConfig):
+def make_optimizers(
+    networks: Networks, config: TrainingConfig
+) -> dict[str, torch.optim.Optimizer]:
     """Adam optimisers for the phases that run: one per phase for ``phased``."""
     encoder = list(networks.encoder.parameters())
     autoencoder = encoder + list(networks.decoder.parameters())
@@ -338,6 +347,8 @@ def _labeled_positions(
     rng: np.random.Generator, n_labeled: int, batch_size: int, n_batches: int
 ) -> np.ndarray:
     """``n_batches`` batches that cycle through reshuffled labeled positions."""
+    if n_labeled == 0:
+        return np.empty((n_batches, 0), dtype=np.intp)
     n_needed = batch_size * n_batches
     n_rounds = -(-n_needed // n_labeled)
     stream = np.concatenate([rng.permutation(n_labeled) for _ in range(n_rounds)])
@@ -379,6 +390,7 @@ def train_epochs(
     config: TrainingConfig,
     seed: int,
     stop_requested: Callable[[], bool] = lambda: False,
+    optimizers: dict[str, torch.optim.Optimizer] | None = None,
 ) -> Iterator[dict[str, float]]:
     """Train the networks in place, yielding the mean losses of each epoch.
 
@@ -402,6 +414,10 @@ def train_epochs(
     stop_requested : callable, optional
         Polled after every mini-batch; when it answers True the generator
         returns after yielding the epoch only if that batch was its last.
+    optimizers : dict of str to Optimizer, optional
+        Optimisers from :func:`make_optimizers` to continue with (their
+        learning rates are scaled by ``config.learning_rate``'s schedule);
+        new ones by default.
 
     Yields
     ------
@@ -413,7 +429,8 @@ def train_epochs(
     device = y_labeled.device
     rng = np.random.default_rng(seed)
     generator = torch.Generator(device=device).manual_seed(seed)
-    optimizers = _make_optimizers(networks, config)
+    if optimizers is None:
+        optimizers = make_optimizers(networks, config)
     batches_per_epoch = -(-n_samples // config.batch_size)
     factor = _lr_factor(config.learning_rate, config.max_iter * batches_per_epoch)
     schedulers = [

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 import skaae._classifier
+import skaae._runtime
 from skaae._networks import make_discriminator
 from skaae._training import discriminator_loss, generator_loss
 
@@ -46,7 +47,7 @@ def test_precision_auto_follows_the_hardware(
     digits_partial, monkeypatch, native, same_as
 ):
     X, y = digits_partial
-    monkeypatch.setattr(skaae._classifier, "_native_bfloat16", lambda device: native)
+    monkeypatch.setattr(skaae._runtime, "native_bfloat16", lambda device: native)
     auto = small_aae(precision="auto").fit(X, y).predict_proba(X)
     explicit = small_aae(precision=same_as).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(auto, explicit)
