@@ -29,6 +29,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _priors as priors
 from ._fitting import EarlyStopping, Outcome, accuracy, run_epochs
 from ._interrupt import deferred_interrupt
 from ._networks import Networks, build_networks
@@ -182,6 +183,29 @@ def _report(outcome: Outcome, warm: bool) -> None:
         )
 
 
+def _style_prior(prior, n_components: int, seed: int) -> priors.StylePrior:
+    """The style prior sampler for the ``prior`` parameter, checked.
+
+    Raises
+    ------
+    ValueError
+        If a built-in 2-D prior meets ``n_components < 2``, or a callable
+        does not return a finite array of shape ``(n, dim)``.
+    """
+    if not callable(prior):
+        if prior != "normal" and n_components < 2:
+            raise ValueError(
+                f"prior={prior!r} shapes the first two dimensions of z, but "
+                f"n_components={n_components}. Use n_components >= 2 or "
+                "prior='normal'."
+            )
+        return priors.BUILT_IN[prior]
+    sampler = priors.from_user(prior, seed)
+    # A trial draw now, so that a broken callable fails before any training.
+    sampler(2, n_components, torch.Generator())
+    return sampler
+
+
 def _extended(history: dict, outcome: Outcome) -> dict:
     """``history`` followed by the outcome's epochs; NaN where a loss was not
     computed (a partial_fit chunk without labeled rows has no supervised loss).
@@ -267,6 +291,11 @@ class AAEClassifier(
     vat_epsilon : float, default=0.3
         Size of the VAT perturbation, relative to the root-mean-square norm of
         a standardised training row, so it does not depend on X's units.
+    vat_rampup : float, default=0.0
+        Share of ``fit``'s optimiser steps over which the VAT weight grows
+        from near zero to ``vat_weight`` (as exp(-5 (1 - t)^2)), so that the
+        labels name the clusters before VAT sharpens them. 0 applies the full
+        weight from the start. ``partial_fit`` does not ramp.
     precision : {"auto", "bfloat16", "float32"}, default="auto"
         Arithmetic of the training passes. ``"bfloat16"`` runs them under
         bfloat16 autocast (weights, optimiser state and losses stay float32),
@@ -275,6 +304,13 @@ class AAEClassifier(
         ``"auto"`` picks bfloat16 on such hardware (CPUs with AVX512-BF16 or
         AMX, CUDA devices that support it) and float32 elsewhere.
         Prediction always runs in float32.
+    prior : {"normal", "mixture", "swiss_roll"} or callable, default="normal"
+        The distribution the style discriminator pushes z towards:
+        ``"normal"`` is N(0, I); ``"mixture"`` puts ten elongated Gaussians
+        on a circle and ``"swiss_roll"`` a spiral in the first two dimensions
+        of z (N(0, 1) in the others; both need ``n_components >= 2``). A
+        callable ``prior(n, dim, rng)`` gets a NumPy Generator and returns an
+        array of shape ``(n, dim)``.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the labeled rows (stratified; the
         rows stay in training as unlabeled rows), score the class head on them
@@ -423,7 +459,9 @@ class AAEClassifier(
         "supervised_weight": [Interval(Real, 0, None, closed="neither")],
         "vat_weight": [Interval(Real, 0, None, closed="left")],
         "vat_epsilon": [Interval(Real, 0, None, closed="neither")],
+        "vat_rampup": [Interval(Real, 0, 1, closed="left")],
         "precision": [StrOptions({"auto", "bfloat16", "float32"})],
+        "prior": [StrOptions(set(priors.BUILT_IN)), callable],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -451,7 +489,9 @@ class AAEClassifier(
         supervised_weight=5.0,
         vat_weight=4.0,
         vat_epsilon=0.3,
+        vat_rampup=0.0,
         precision="auto",
+        prior="normal",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -475,7 +515,9 @@ class AAEClassifier(
         self.supervised_weight = supervised_weight
         self.vat_weight = vat_weight
         self.vat_epsilon = vat_epsilon
+        self.vat_rampup = vat_rampup
         self.precision = precision
+        self.prior = prior
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -601,6 +643,7 @@ class AAEClassifier(
             warm=warm,
             n_epochs=n_epochs,
             learning_rate=self.learning_rate,
+            vat_rampup=self.vat_rampup,
             seed=_draw_seed(self.random_state),
             validation=validation,
         )
@@ -638,7 +681,9 @@ class AAEClassifier(
             classes,
             warm=warm,
             n_epochs=1,
+            # One pass over a chunk is no schedule to decay or ramp over.
             learning_rate="constant",
+            vat_rampup=0.0,
             seed=seed,
             validation=None,
             optimizers=getattr(self, "_optimizers", None),
@@ -679,6 +724,7 @@ class AAEClassifier(
         warm: bool,
         n_epochs: int,
         learning_rate: str,
+        vat_rampup: float,
         seed: int,
         validation: list[np.ndarray] | None,
         optimizers=None,
@@ -700,6 +746,9 @@ class AAEClassifier(
                 "discriminator_layer_sizes cannot change. Set warm_start=False "
                 "and call fit to train new networks."
             )
+        config = self._training_config(
+            device, n_epochs, learning_rate, vat_rampup, seed
+        )
         if warm:
             mean, scale = self._x_mean, self._x_scale
             networks = Networks(**{name: getattr(self, f"{name}_") for name in _NETS})
@@ -714,7 +763,6 @@ class AAEClassifier(
         for module in modules.values():
             module.to(device)
         rows = make_row_source(X, mean, scale, device)
-        config = self._training_config(device, n_epochs, learning_rate)
         if optimizers is None:
             optimizers = make_optimizers(networks, config)
         early_stopping = None
@@ -794,7 +842,12 @@ class AAEClassifier(
         return classes, codes
 
     def _training_config(
-        self, device: torch.device, n_epochs: int, learning_rate: str
+        self,
+        device: torch.device,
+        n_epochs: int,
+        learning_rate: str,
+        vat_rampup: float = 0.0,
+        seed: int = 0,
     ) -> TrainingConfig:
         return TrainingConfig(
             max_iter=n_epochs,
@@ -808,6 +861,8 @@ class AAEClassifier(
             vat_weight=self.vat_weight,
             vat_epsilon=self.vat_epsilon,
             autocast_dtype=autocast_dtype(self.precision, device),
+            style_prior=_style_prior(self.prior, self.n_components, seed),
+            vat_rampup=vat_rampup,
         )
 
     # ------------------------------------------------------------ inference

@@ -7,14 +7,14 @@ row sources and label codes before calling :func:`train_epochs`.
 import math
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ._networks import Networks
-from ._priors import sample_categorical, standard_normal
+from ._priors import StylePrior, sample_categorical, standard_normal
 from ._rows import RowSource
 
 # Radius of the first VAT probe, relative to the root-mean-square row norm.
@@ -38,6 +38,8 @@ class TrainingConfig:
     vat_weight: float
     vat_epsilon: float
     autocast_dtype: torch.dtype | None = None
+    style_prior: StylePrior = standard_normal
+    vat_rampup: float = 0.0
 
     def autocast(self, device: torch.device) -> AbstractContextManager:
         """Mixed precision for the forward passes, or nothing for float32."""
@@ -166,7 +168,7 @@ def _discriminator_step(
         )
         loss_style = discriminator_loss(
             networks.discriminator_style,
-            standard_normal(n_samples, z.shape[1], generator),
+            config.style_prior(n_samples, z.shape[1], generator),
             z.detach(),
         )
     _descend(optimizer, loss_cat + loss_style)
@@ -340,6 +342,16 @@ def _lr_factor(schedule: str, n_steps: int) -> Callable[[int], float]:
     return lambda step: 1.0
 
 
+def _rampup(fraction: float, n_steps: int) -> Callable[[int], float]:
+    """exp(-5 (1 - t)^2), t going from 0 to 1 over ``fraction`` of the steps.
+
+    The usual warm-up of a consistency term (Laine and Aila 2017): it starts
+    near zero, so the labels name the clusters before VAT sharpens them.
+    """
+    length = max(fraction * n_steps, 1.0)
+    return lambda step: math.exp(-5.0 * (1.0 - min(step / length, 1.0)) ** 2)
+
+
 # ---------------------------------------------------------------- batches
 
 
@@ -437,14 +449,22 @@ def train_epochs(
         torch.optim.lr_scheduler.LambdaLR(o, factor) for o in optimizers.values()
     ]
     step = _STEPS[config.training]
+    vat_factor = _rampup(config.vat_rampup, config.max_iter * batches_per_epoch)
+    n_done = 0
     for _ in range(config.max_iter):
         totals: dict[str, torch.Tensor] = {}
         n_batches = 0
         for batch in _epoch_batches(
             rows, n_samples, labeled_index, y_labeled, config.batch_size, rng
         ):
+            step_config = (
+                replace(config, vat_weight=config.vat_weight * vat_factor(n_done))
+                if config.vat_rampup
+                else config
+            )
+            n_done += 1
             for name, value in step(
-                networks, optimizers, batch, config, generator
+                networks, optimizers, batch, step_config, generator
             ).items():
                 totals[name] = totals.get(name, 0.0) + value
             for scheduler in schedulers:

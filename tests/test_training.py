@@ -1,5 +1,7 @@
 """The training loop's pieces and the options that change its arithmetic."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 import torch
@@ -78,3 +80,29 @@ def test_max_iter_auto_is_resolved_in_n_iter(digits_partial):
     clf = small_aae(max_iter="auto", batch_size=50).fit(X, y)
     assert clf.n_iter_ == skaae._classifier.auto_epochs(100, 50) == 600
     assert all(len(v) == 600 for v in clf.history_.values())
+
+
+def test_vat_rampup_grows_the_weight_from_near_zero():
+    ramp = skaae._training._rampup(0.5, 100)
+    weights = [ramp(step) for step in range(0, 101, 10)]
+    assert weights[0] == pytest.approx(np.exp(-5))
+    assert all(a < b for a, b in pairwise(weights[:6]))
+    assert weights[5:] == [1.0] * 6
+
+
+def test_vat_rampup_changes_training_only_when_set(digits_partial, monkeypatch):
+    X, y = digits_partial
+    seen = []
+    original = skaae._training._STEPS["fused"]
+
+    def step(networks, optimizers, batch, config, generator):
+        seen.append(config.vat_weight)
+        return original(networks, optimizers, batch, config, generator)
+
+    monkeypatch.setitem(skaae._training._STEPS, "fused", step)
+    small_aae(vat_weight=4.0).fit(X, y)
+    assert set(seen) == {4.0}
+    seen.clear()
+    small_aae(vat_weight=4.0, vat_rampup=0.5).fit(X, y)
+    assert seen[0] == pytest.approx(4.0 * np.exp(-5)) and seen[-1] == 4.0
+    assert seen == sorted(seen)
