@@ -183,6 +183,19 @@ def _report(outcome: Outcome, warm: bool) -> None:
         )
 
 
+def _check_targets(y_labeled: np.ndarray) -> None:
+    """scikit-learn's check that labels are classes, with advice on mixed types."""
+    try:
+        check_classification_targets(y_labeled)
+    except TypeError as exc:
+        kinds = sorted({type(v).__name__ for v in y_labeled})
+        raise TypeError(
+            f"The labels in y cannot be compared with each other ({exc}); they "
+            f"are of types {kinds}. Use labels of one type, and -1 for "
+            "unlabeled rows."
+        ) from exc
+
+
 def _style_prior(prior, n_components: int, seed: int) -> priors.StylePrior:
     """The style prior sampler for the ``prior`` parameter, checked.
 
@@ -658,6 +671,8 @@ class AAEClassifier(
         X, y, labeled = self._validated(X, y, reset=not warm)
         classes = self._chunk_classes(classes, warm)
         y_labeled = y[labeled]
+        if len(y_labeled):
+            _check_targets(y_labeled)
         unseen = np.setdiff1d(y_labeled, classes)
         if len(unseen):
             raise ValueError(
@@ -815,15 +830,7 @@ class AAEClassifier(
                 "y has no labeled rows: every entry is -1. Label at least one row "
                 "of each of two classes or more."
             )
-        try:
-            check_classification_targets(y_labeled)
-        except TypeError as exc:
-            kinds = sorted({type(v).__name__ for v in y_labeled})
-            raise TypeError(
-                f"The labels in y cannot be compared with each other ({exc}); they "
-                f"are of types {kinds}. Use labels of one type, and -1 for "
-                "unlabeled rows."
-            ) from exc
+        _check_targets(y_labeled)
         if warm:
             unseen = np.setdiff1d(y_labeled, self.classes_)
             if len(unseen):

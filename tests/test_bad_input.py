@@ -92,6 +92,41 @@ def test_fit_refuses_bad_x_before_torch_work(case, no_torch_work):
         small_aae().fit(X, _labels(X.shape[0]) if X.ndim else _labels())
 
 
+@pytest.mark.parametrize("case", list(BAD_X))
+def test_partial_fit_refuses_bad_x_before_torch_work(case, no_torch_work):
+    X, error, match = BAD_X[case]
+    y = _labels(X.shape[0]) if X.ndim else _labels()
+    with pytest.raises(error, match=match):
+        small_aae().partial_fit(X, y, classes=[0, 1])
+
+
+# partial_fit takes chunks without labels, or with one class: classes= names
+# them all. What it refuses: (y, error, words of the message).
+BAD_CHUNK_Y = {
+    "label not in classes": (np.where(_labels() == 1, 5, _labels()), "labels \\[5\\]"),
+    "floats like 0.5": (np.linspace(0, 1, N), "Unknown label type"),
+    "NaN": (np.where(_labels() == 1, np.nan, _labels()), "NaN"),
+    "str dtype": (np.array(["a", "b"] * (N // 2)), "object array"),
+    "2-D": (np.stack([_labels(), _labels()], axis=1), "1d array"),
+    "too short": (_labels()[:-2], "inconsistent numbers"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CHUNK_Y))
+def test_partial_fit_refuses_bad_y_before_torch_work(case, no_torch_work):
+    y, match = BAD_CHUNK_Y[case]
+    with pytest.raises(ValueError, match=match):
+        small_aae().partial_fit(_rows(), y, classes=[0, 1])
+
+
+@pytest.mark.parametrize(
+    "y", [np.full(N, -1), np.where(_labels() == 1, -1, _labels())], ids=["none", "one"]
+)
+def test_partial_fit_takes_chunks_with_few_labels(y):
+    clf = small_aae().partial_fit(_rows(), y, classes=[0, 1])
+    assert np.isfinite(clf.predict_proba(_rows())).all()
+
+
 @pytest.mark.parametrize("case", list(BAD_Y))
 def test_fit_refuses_bad_y_before_torch_work(case, no_torch_work):
     y, error, match = BAD_Y[case]
@@ -218,9 +253,9 @@ ALLOWED = (ValueError, TypeError)
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(data=_fit_input())
+@given(data=_fit_input(), draw_partial=st.booleans())
 @pytest.mark.filterwarnings("ignore")
-def test_random_input_gives_an_answer_or_a_clear_error(data):
+def test_random_input_gives_an_answer_or_a_clear_error(data, draw_partial):
     X, y, X_new = data
     clf = small_aae(
         hidden_layer_sizes=(4,),
@@ -229,11 +264,14 @@ def test_random_input_gives_an_answer_or_a_clear_error(data):
         max_iter=1,
     )
     try:
-        clf.fit(X, y)
+        if draw_partial:
+            clf.partial_fit(X, y, classes=[0, 1, 2])
+        else:
+            clf.fit(X, y)
     except ALLOWED as exc:
         event(f"fit: {type(exc).__name__}: {str(exc)[:50]}")
         return
-    event("fit: fitted")
+    event(f"fit: fitted ({'partial_fit' if draw_partial else 'fit'})")
     for rows in (X, X_new):
         try:
             proba = clf.predict_proba(rows)
