@@ -196,6 +196,17 @@ def _check_targets(y_labeled: np.ndarray) -> None:
         ) from exc
 
 
+def _class_codes(y_labeled: np.ndarray, classes: np.ndarray, why: str) -> np.ndarray:
+    """Each label's position in ``classes``; labels outside them are an error.
+
+    ``why`` finishes the message "y holds labels [...] ..." for the caller.
+    """
+    unseen = np.setdiff1d(y_labeled, classes)
+    if len(unseen):
+        raise ValueError(f"y holds labels {unseen.tolist()} {why}")
+    return np.searchsorted(classes, y_labeled)
+
+
 def _style_prior(prior, n_components: int, seed: int) -> priors.StylePrior:
     """The style prior sampler for the ``prior`` parameter, checked.
 
@@ -673,13 +684,12 @@ class AAEClassifier(
         y_labeled = y[labeled]
         if len(y_labeled):
             _check_targets(y_labeled)
-        unseen = np.setdiff1d(y_labeled, classes)
-        if len(unseen):
-            raise ValueError(
-                f"y holds labels {unseen.tolist()} that are not in classes "
-                f"({classes.tolist()}). Pass every label to the first partial_fit "
-                "call, or mark those rows -1."
-            )
+        codes = _class_codes(
+            y_labeled,
+            classes,
+            f"that are not in classes ({classes.tolist()}). Pass every label to "
+            "the first partial_fit call, or mark those rows -1.",
+        )
         # A seed per call: the same random_state gives the same sequence of
         # batch orders and prior samples over the chunks, not one order each.
         base = _draw_seed(self.random_state)
@@ -692,7 +702,7 @@ class AAEClassifier(
         _, self._optimizers = self._train(
             X,
             np.flatnonzero(labeled),
-            np.searchsorted(classes, y_labeled),
+            codes,
             classes,
             warm=warm,
             n_epochs=1,
@@ -832,14 +842,13 @@ class AAEClassifier(
             )
         _check_targets(y_labeled)
         if warm:
-            unseen = np.setdiff1d(y_labeled, self.classes_)
-            if len(unseen):
-                raise ValueError(
-                    f"y holds labels {unseen.tolist()} that the fitted model does "
-                    f"not know (classes_ = {self.classes_.tolist()}); warm_start "
-                    "cannot add classes. Set warm_start=False to fit anew."
-                )
-            return self.classes_, np.searchsorted(self.classes_, y_labeled)
+            return self.classes_, _class_codes(
+                y_labeled,
+                self.classes_,
+                f"that the fitted model does not know (classes_ = "
+                f"{self.classes_.tolist()}); warm_start cannot add classes. Set "
+                "warm_start=False to fit anew.",
+            )
         classes, codes = np.unique(y_labeled, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
@@ -989,13 +998,13 @@ class AAEClassifier(
                 "y has no labeled rows (all entries are -1), so there is nothing "
                 "to score. Pass rows with known labels."
             )
-        unseen = np.setdiff1d(y[labeled], self.classes_)
-        if len(unseen):
-            raise ValueError(
-                f"y holds labels {unseen.tolist()} that the model never saw in fit "
-                f"(classes_ = {self.classes_.tolist()}), so it can never predict "
-                "them. Drop those rows, mark them -1, or fit with them labeled."
-            )
+        _class_codes(
+            y[labeled],
+            self.classes_,
+            f"that the model never saw in fit (classes_ = {self.classes_.tolist()}), "
+            "so it can never predict them. Drop those rows, mark them -1, or fit "
+            "with them labeled.",
+        )
         sample_weight = _check_sample_weight(sample_weight, y)
         X_labeled = _safe_indexing(X, np.flatnonzero(labeled))
         return accuracy_score(
