@@ -35,7 +35,7 @@ from ._interrupt import deferred_interrupt
 from ._networks import Networks, build_networks
 from ._rows import make_row_source, standardisation, standardise
 from ._runtime import autocast_dtype, loading_device, resolve_device, torch_threads
-from ._state import load_arrays, to_arrays, tree_from_arrays, tree_to_arrays
+from ._state import load_arrays, tree_from_arrays, tree_to_arrays
 from ._training import TrainingConfig, make_optimizers, train_epochs
 
 # Rows per forward pass in predict/transform: bounds memory for any n_samples.
@@ -1025,7 +1025,7 @@ class AAEClassifier(
             }
         for name in _NETS:
             if f"{name}_" in state:
-                state[f"{name}_"] = to_arrays(state[f"{name}_"])
+                state[f"{name}_"] = tree_to_arrays(state[f"{name}_"].state_dict())
         return state
 
     def __setstate__(self, state: dict) -> None:

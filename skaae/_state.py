@@ -31,11 +31,6 @@ def restore(modules: Mapping[str, nn.Module], saved: Checkpoint) -> None:
             module.load_state_dict(saved[name])
 
 
-def to_arrays(module: nn.Module) -> dict[str, np.ndarray]:
-    """The weights of ``module`` as NumPy arrays on the host."""
-    return {key: t.detach().cpu().numpy() for key, t in module.state_dict().items()}
-
-
 def load_arrays(
     module: nn.Module, arrays: Mapping[str, np.ndarray], device: torch.device
 ) -> nn.Module:
@@ -46,7 +41,7 @@ def load_arrays(
 
 
 def tree_to_arrays(tree: Any) -> Any:
-    """A nest of dicts and lists (an optimiser's state) with tensors as arrays."""
+    """A nest of dicts and lists (a state dict) with its tensors as host arrays."""
     if isinstance(tree, torch.Tensor):
         return tree.detach().cpu().numpy()
     if isinstance(tree, dict):
