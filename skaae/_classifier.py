@@ -79,6 +79,9 @@ def unlabeled_mask(y: np.ndarray) -> np.ndarray:
     return np.asarray(y == UNLABELED, dtype=bool)
 
 
+# How every method takes X: dense in either float width, or CSR.
+_X_FORMAT = {"accept_sparse": "csr", "dtype": [np.float64, np.float32]}
+
 # Advice appended to scikit-learn's input errors, by a phrase of their message.
 _INPUT_HINTS = {
     "infinity": "Replace or drop the infinite values first (np.isinf finds them).",
@@ -591,7 +594,7 @@ class AAEClassifier(
         chunk may hold no labeled rows at all. The first call fixes the
         standardisation of X (from that chunk), the classes and the networks;
         later calls continue them with a constant learning rate and Adam's
-        state carried over (a pickled model restarts Adam's state). The
+        state carried over, through pickling too. The
         parameters ``max_iter``, ``learning_rate``, ``early_stopping`` and
         ``warm_start`` do not apply.
 
@@ -627,14 +630,7 @@ class AAEClassifier(
             raise
 
     def _validated(self, X, y, reset: bool):
-        X, y = _validate(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            reset=reset,
-        )
+        X, y = _validate(self, X, y, reset=reset, **_X_FORMAT)
         return X, y, ~unlabeled_mask(y)
 
     def _fit(self, X, y):
@@ -772,7 +768,11 @@ class AAEClassifier(
                 "and call fit to train new networks."
             )
         config = self._training_config(
-            device, n_epochs, learning_rate, vat_rampup, seed
+            device,
+            n_epochs,
+            learning_rate,
+            vat_rampup,
+            _style_prior(self.prior, self.n_components, seed),
         )
         if warm:
             mean, scale = self._x_mean, self._x_scale
@@ -863,7 +863,7 @@ class AAEClassifier(
         n_epochs: int,
         learning_rate: str,
         vat_rampup: float = 0.0,
-        seed: int = 0,
+        style_prior: priors.StylePrior = priors.standard_normal,
     ) -> TrainingConfig:
         return TrainingConfig(
             max_iter=n_epochs,
@@ -877,7 +877,7 @@ class AAEClassifier(
             vat_weight=self.vat_weight,
             vat_epsilon=self.vat_epsilon,
             autocast_dtype=autocast_dtype(self.precision, device),
-            style_prior=_style_prior(self.prior, self.n_components, seed),
+            style_prior=style_prior,
             vat_rampup=vat_rampup,
         )
 
@@ -886,13 +886,12 @@ class AAEClassifier(
     def _encode(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Class logits (float64) and style codes (float32) of X, in batches."""
         check_is_fitted(self)
-        X = _validate(
-            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
-        )
+        X = _validate(self, X, reset=False, **_X_FORMAT)
         device = next(self.encoder_.parameters()).device
         # Outputs are allocated whole up front: small per-batch arrays kept
         # until the end would fragment the heap between the batches' large
-        # temporaries, which then cannot be reused (4x the memory on 1M rows).
+        # temporaries, which then cannot be reused (benchmarks/memory.py: 554-1072
+        # MiB above X on 200k rows that way, 152-218 MiB on 1M rows this way).
         _, n_classes, n_components, _, _ = self._architecture
         logits = np.empty((X.shape[0], n_classes))
         codes = np.empty((X.shape[0], n_components), dtype=X.dtype)
@@ -987,9 +986,7 @@ class AAEClassifier(
         """
         check_is_fitted(self)
         # All of X is checked, the rows that are not scored too.
-        _validate(
-            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
-        )
+        _validate(self, X, reset=False, **_X_FORMAT)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y, sample_weight)
         labeled = ~unlabeled_mask(y)
@@ -1042,6 +1039,8 @@ class AAEClassifier(
             )
         if getattr(self, "_optimizers", None) is not None:
             saved = self._optimizers
+            # Which optimisers exist depends on the loss weights only: the
+            # config's prior is never sampled here.
             self._optimizers = make_optimizers(
                 networks, self._training_config(device, 1, "constant")
             )
