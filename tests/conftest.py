@@ -1,6 +1,7 @@
 import pytest
 from sklearn.datasets import load_digits
 
+import skaae._classifier
 from skaae import AAEClassifier
 from skaae.datasets import hide_labels
 
@@ -29,3 +30,13 @@ def digits_partial(digits):
     """A 600-row slice of digits with 5 labels per class."""
     X, y = digits
     return X[:600], hide_labels(y[:600], 5, random_state=0)
+
+
+@pytest.fixture
+def no_torch_work(monkeypatch):
+    """Fail the test if fit gets as far as building networks."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("torch work started before the input was validated")
+
+    monkeypatch.setattr(skaae._classifier, "build_networks", refuse)

@@ -4,12 +4,12 @@ NotFittedError before any torch work, never a torch error or a silent answer."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.exceptions import NotFittedError
 
-import skaae._classifier
 from skaae import AAEClassifier
 
 from .conftest import small_aae
@@ -39,16 +39,6 @@ def _with(value, X=None):
 @pytest.fixture(scope="module")
 def fitted():
     return small_aae(max_iter=1).fit(_rows(), _labels())
-
-
-@pytest.fixture
-def no_torch_work(monkeypatch):
-    """Fail the test if fit gets as far as building networks."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("torch work started before the input was validated")
-
-    monkeypatch.setattr(skaae._classifier, "build_networks", refuse)
 
 
 # Bad X for every method: (X, error, words of the message).
@@ -287,3 +277,25 @@ def test_random_input_gives_an_answer_or_a_clear_error(data, draw_partial):
 def test_one_row_cannot_teach_two_classes(no_torch_work):
     with pytest.raises(ValueError, match="one class"):
         small_aae().fit(_rows(n=1), np.array([0]))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(hidden_layer_sizes=(10, 0)), "positive integers"),
+        (dict(discriminator_layer_sizes=(-3,)), "positive integers"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(training="adam"), "training"),
+        (dict(vat_epsilon=0), "vat_epsilon"),
+        (dict(device="not-a-device"), "not a torch device"),
+    ],
+)
+def test_bad_parameters_fail_before_torch_work(params, match, no_torch_work):
+    with pytest.raises(ValueError, match=match):
+        small_aae(**params).fit(_rows(), _labels())
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
+def test_cuda_without_cuda_is_a_clear_error(no_torch_work):
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        small_aae(device="cuda").fit(_rows(), _labels())

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-import skaae._classifier
 from skaae._priors import BUILT_IN, from_user
 
 from .conftest import small_aae
@@ -71,14 +70,6 @@ def test_fit_with_a_user_prior(digits_partial):
     X, y = digits_partial
     clf = small_aae(prior=lambda n, dim, rng: rng.laplace(size=(n, dim))).fit(X, y)
     assert np.isfinite(clf.predict_proba(X)).all()
-
-
-@pytest.fixture
-def no_torch_work(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("torch work started before the input was validated")
-
-    monkeypatch.setattr(skaae._classifier, "build_networks", refuse)
 
 
 @pytest.mark.parametrize(
