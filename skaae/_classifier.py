@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_array,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -31,6 +32,7 @@ from sklearn.utils.validation import (
 
 from . import _priors as priors
 from ._fitting import EarlyStopping, Outcome, accuracy, run_epochs
+from ._generation import decode_rows, one_hot, softmax_
 from ._interrupt import deferred_interrupt
 from ._networks import Networks, build_networks
 from ._rows import make_row_source, standardisation, standardise
@@ -268,14 +270,19 @@ class AAEClassifier(
     An encoder maps each row x to a class distribution y (softmax over the
     classes) and a continuous style code z; a decoder rebuilds x from
     ``[y, z]``. One discriminator pushes y towards one-hot samples of the
-    categorical distribution, another pushes z towards a standard normal
-    prior (Makhzani et al. 2015, section 5). Every mini-batch runs the
-    reconstruction, the regularisation (discriminators, then the encoder as
-    generator) and the semi-supervised phase (cross-entropy on labeled rows,
-    plus virtual adversarial training of the class head on all rows).
+    categorical distribution, another pushes z towards the style prior, a
+    standard normal by default (Makhzani et al. 2015, section 5). Every
+    mini-batch runs the reconstruction, the regularisation (discriminators,
+    then the encoder as generator) and the semi-supervised phase
+    (cross-entropy on labeled rows, plus virtual adversarial training of the
+    class head on all rows).
 
     Rows whose label is ``-1`` are unlabeled: they feed reconstruction and
     regularisation (and VAT), the labeled rows also train the class head.
+
+    The decoder also generates: :meth:`sample` draws new rows of given or
+    random classes in styles drawn from the prior, :meth:`decode` draws given
+    styles as given classes, and :meth:`reconstruct` encodes and decodes X.
 
     Parameters
     ----------
@@ -381,7 +388,7 @@ class AAEClassifier(
         The class labels seen in ``fit`` (``-1`` excluded).
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``; defined only when X has
         feature names that are all strings.
     n_iter_ : int
@@ -415,6 +422,7 @@ class AAEClassifier(
         classifier.
     sklearn.semi_supervised.SelfTrainingClassifier : Self-training
         meta-estimator.
+    skaae.plotting : Latent scatter, generated images and training curves.
 
     Notes
     -----
@@ -464,6 +472,9 @@ class AAEClassifier(
     (2,)
     >>> clf.transform(X[:2]).shape
     (2, 10)
+    >>> X_new, y_new = clf.sample(3, y=7, random_state=0)
+    >>> X_new.shape, y_new.tolist()
+    ((3, 64), [7, 7, 7])
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -925,12 +936,8 @@ class AAEClassifier(
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``; rows sum to one.
         """
-        proba, _ = self._encode(X)
-        # Softmax in place: no temporaries the size of the output.
-        proba -= proba.max(axis=1, keepdims=True)
-        np.exp(proba, out=proba)
-        proba /= proba.sum(axis=1, keepdims=True)
-        return proba
+        logits, _ = self._encode(X)
+        return softmax_(logits)
 
     def predict(self, X) -> np.ndarray:
         """Predict the class of each row.
@@ -1007,6 +1014,132 @@ class AAEClassifier(
         return accuracy_score(
             y[labeled], self.predict(X_labeled), sample_weight=sample_weight[labeled]
         )
+
+    # ------------------------------------------------------------ generation
+
+    def reconstruct(self, X) -> np.ndarray:
+        """Encode X and decode it again: the autoencoder's rebuild of each row.
+
+        The decoder gets each row's class probabilities and style code, as in
+        training. :meth:`transform` alone has no inverse: its output z leaves
+        out the class by design, and the decoder needs both.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to rebuild.
+
+        Returns
+        -------
+        X_rebuilt : ndarray of shape (n_samples, n_features)
+            Rebuilt rows in X's units (float64). Behind a scaler in a
+            Pipeline, ``pipe[:-1].inverse_transform`` maps them back further.
+        """
+        logits, z = self._encode(X)
+        return self._decode(softmax_(logits), z)
+
+    def decode(self, Z, y) -> np.ndarray:
+        """Draw the rows of given classes in given styles.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_components)
+            Style codes, e.g. the output of :meth:`transform` or draws from
+            the prior.
+        y : array-like of shape (n_samples,) or a single label
+            Class of each row, from ``classes_``; one label is used for all.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features)
+            Decoded rows in X's units (float64).
+        """
+        check_is_fitted(self)
+        if y is None:
+            raise ValueError(
+                "decode needs y, the class of each row (or one label for all); "
+                "to draw classes at random use sample."
+            )
+        Z = check_array(Z, dtype=np.float64, input_name="Z")
+        n_components = self._architecture[2]
+        if Z.shape[1] != n_components:
+            raise ValueError(
+                f"Z has {Z.shape[1]} columns, but the style code of this model "
+                f"has n_components={n_components}. Pass codes shaped like the "
+                "output of transform."
+            )
+        codes = self._generation_codes(y, len(Z))
+        return self._decode(one_hot(codes, len(self.classes_)), Z)
+
+    def sample(
+        self, n_samples: int = 1, y=None, random_state=None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Generate new rows: styles drawn from the prior, classes uniform or given.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to generate.
+        y : array-like of shape (n_samples,) or a single label, default=None
+            Class of each row, from ``classes_``; one label is used for all.
+            None draws the classes uniformly.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the classes and styles drawn; an int gives the same rows on
+            every call.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features)
+            Generated rows in X's units (float64).
+        y_new : ndarray of shape (n_samples,)
+            Their classes.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool):
+            raise TypeError(
+                f"n_samples must be an int, got {type(n_samples).__name__}."
+            )
+        if n_samples < 1:
+            raise ValueError(f"n_samples must be at least 1, got {n_samples}.")
+        seed = _draw_seed(random_state)
+        n_classes = len(self.classes_)
+        if y is None:
+            codes = np.random.default_rng([seed, 0]).integers(n_classes, size=n_samples)
+        else:
+            codes = self._generation_codes(y, n_samples)
+        Z = self._draw_styles(n_samples, seed)
+        return self._decode(one_hot(codes, n_classes), Z), self.classes_[codes]
+
+    def _draw_styles(self, n_samples: int, seed: int) -> np.ndarray:
+        """``n_samples`` style codes from the prior, on the CPU."""
+        n_components = self._architecture[2]
+        prior = _style_prior(self.prior, n_components, seed)
+        generator = torch.Generator().manual_seed(seed)
+        return prior(n_samples, n_components, generator).numpy()
+
+    def _generation_codes(self, y, n_samples: int) -> np.ndarray:
+        """Class codes of the labels asked for, one per row, checked."""
+        y = np.asarray(y)
+        if y.ndim == 0:
+            y = np.full(n_samples, y)
+        y = column_or_1d(y)
+        if len(y) != n_samples:
+            raise ValueError(
+                f"y holds {len(y)} labels for {n_samples} rows. Pass one label "
+                "per row, or a single label for all of them."
+            )
+        return _class_codes(
+            y,
+            self.classes_,
+            f"that the model was not fitted with (classes_ = "
+            f"{self.classes_.tolist()}). Pass labels from classes_.",
+        )
+
+    def _decode(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        with torch_threads(self.n_threads):
+            return decode_rows(
+                self.decoder_, y, z, self._x_mean, self._x_scale, _PREDICT_BATCH
+            )
 
     # ------------------------------------------------------------ persistence
 

@@ -15,7 +15,7 @@ from skaae import AAEClassifier
 from .conftest import small_aae
 
 N, D = 40, 5
-INFERENCE = ["predict", "predict_proba", "transform"]
+INFERENCE = ["predict", "predict_proba", "transform", "reconstruct"]
 
 
 def _rows(n=N, d=D):
@@ -161,9 +161,66 @@ def test_score_refuses_bad_y(fitted, y, match):
         fitted.score(_rows(), y)
 
 
-def test_huge_values_overflowing_float32_are_refused(fitted):
+@pytest.mark.parametrize("method", INFERENCE)
+def test_huge_values_overflowing_float32_are_refused(fitted, method):
     with pytest.raises(ValueError, match="overflows float32"):
-        fitted.predict(_with(1e300))
+        getattr(fitted, method)(_with(1e300))
+
+
+# Generation: styles Z (the fitted model has n_components=2) and classes y.
+Z = np.zeros((3, 2))
+
+BAD_DECODE = {
+    "Z with NaN": ((np.full((3, 2), np.nan), 0), ValueError, "Z contains NaN"),
+    "Z with inf": ((np.full((3, 2), np.inf), 0), ValueError, "Z contains infinity"),
+    "Z 1-D": ((np.zeros(2), 0), ValueError, "Expected 2D array"),
+    "Z too wide": ((np.zeros((3, 3)), 0), ValueError, "n_components=2"),
+    "Z empty": ((np.zeros((0, 2)), 0), ValueError, "0 sample"),
+    "Z complex": ((Z + 1j, 0), ValueError, "[Cc]omplex"),
+    "Z text": ((np.full((3, 2), "a"), 0), ValueError, "convert"),
+    "Z beyond float32": ((np.full((3, 2), 1e300), 0), ValueError, "overflows"),
+    "y unknown": ((Z, 7), ValueError, r"labels \[7\] that the model was not"),
+    "y too short": ((Z, [0, 1]), ValueError, "2 labels for 3 rows"),
+    "y 2-D": ((Z, np.zeros((3, 2), dtype=int)), ValueError, "1d array"),
+    "y missing": ((Z, None), ValueError, "decode needs y"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_DECODE))
+def test_decode_refuses_bad_input(fitted, case):
+    args, error, match = BAD_DECODE[case]
+    with pytest.raises(error, match=match):
+        fitted.decode(*args)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n_samples": 0}, ValueError, "at least 1"),
+        ({"n_samples": -2}, ValueError, "at least 1"),
+        ({"n_samples": 2.5}, TypeError, "must be an int"),
+        ({"n_samples": "3"}, TypeError, "must be an int"),
+        ({"n_samples": True}, TypeError, "must be an int"),
+        ({"n_samples": 3, "y": 7}, ValueError, "not fitted with"),
+        ({"n_samples": 3, "y": [0, 1]}, ValueError, "2 labels for 3 rows"),
+        (
+            {"n_samples": 3, "random_state": "seed"},
+            ValueError,
+            "cannot be used to seed",
+        ),
+    ],
+)
+def test_sample_refuses_bad_input(fitted, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        fitted.sample(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "method, args", [("sample", (3,)), ("decode", (Z, 0))], ids=["sample", "decode"]
+)
+def test_unfitted_estimator_cannot_generate(method, args):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        getattr(AAEClassifier(), method)(*args)
 
 
 @pytest.mark.parametrize("value", [1e30, -1e30, 1e300])
