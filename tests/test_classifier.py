@@ -202,6 +202,18 @@ def test_verbose_prints_one_line_per_epoch(digits_partial, capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_verbose_lines_carry_the_validation_score(digits_partial, capsys):
+    X, y = digits_partial
+    clf = small_aae(max_iter=2, verbose=1, early_stopping=True, validation_fraction=0.4)
+    clf.fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    for line, score in zip(lines, clf.validation_scores_, strict=True):
+        assert "labeled_accuracy=" in line
+        assert f"validation_score={score:.4f}" in line
+        assert line.endswith(" s")
+
+
 def test_phased_training_runs_every_phase(digits_partial):
     X, y = digits_partial
     clf = small_aae(training="phased", vat_weight=0).fit(X, y)
