@@ -313,7 +313,10 @@ class AAEClassifier(
         encoder passes per step, slower).
     reconstruction_weight : float, default=0.1
         Weight of the reconstruction loss (mean squared error on the
-        standardised features). 0 disables the decoder.
+        standardised features). 0 disables the decoder. The default suits
+        classification; raise it to 1 when the style code matters
+        (:meth:`sample`, :meth:`decode`, plots of z), else z carries little
+        of the image and may not spread over the prior.
     adversarial_weight : float, default=1.0
         Weight of the encoder's loss for fooling both discriminators.
         0 disables the adversarial regularisation.
