@@ -139,7 +139,9 @@ def main() -> None:
     )
     text += (
         f"\nBase parameters for every candidate: `{json.dumps(args.base)}`; "
-        f"label seeds {args.seeds}; {args.jobs} fits at a time on {args.device}.\n\n"
+        f"label seeds {args.seeds}; {args.jobs} fits at a time on {args.device}, "
+        f"{args.threads} torch threads each (the machine line counts this "
+        "process's threads).\n\n"
     )
     text += markdown_table(
         ["candidate", "changes", "val error % (mean ± std)", "per seed", "fit s"],

@@ -1038,6 +1038,7 @@ class AAEClassifier(
             Rebuilt rows in X's units (float64). Behind a scaler in a
             Pipeline, ``pipe[:-1].inverse_transform`` maps them back further.
         """
+        self._check_decoder()
         logits, z = self._encode(X)
         return self._decode(softmax_(logits), z)
 
@@ -1057,7 +1058,7 @@ class AAEClassifier(
         X_new : ndarray of shape (n_samples, n_features)
             Decoded rows in X's units (float64).
         """
-        check_is_fitted(self)
+        self._check_decoder()
         if y is None:
             raise ValueError(
                 "decode needs y, the class of each row (or one label for all); "
@@ -1097,7 +1098,7 @@ class AAEClassifier(
         y_new : ndarray of shape (n_samples,)
             Their classes.
         """
-        check_is_fitted(self)
+        self._check_decoder()
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool):
             raise TypeError(
                 f"n_samples must be an int, got {type(n_samples).__name__}."
@@ -1112,6 +1113,16 @@ class AAEClassifier(
             codes = self._generation_codes(y, n_samples)
         Z = self._draw_styles(n_samples, seed)
         return self._decode(one_hot(codes, n_classes), Z), self.classes_[codes]
+
+    def _check_decoder(self) -> None:
+        """Refuse to generate with a decoder that no epoch has trained."""
+        check_is_fitted(self)
+        if "reconstruction" not in self.history_:
+            raise ValueError(
+                "The decoder of this model was never trained: it was fitted "
+                "with reconstruction_weight=0. Refit with reconstruction_weight "
+                "> 0 to generate or rebuild rows."
+            )
 
     def _draw_styles(self, n_samples: int, seed: int) -> np.ndarray:
         """``n_samples`` style codes from the prior, on the CPU."""

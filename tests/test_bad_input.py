@@ -215,12 +215,20 @@ def test_sample_refuses_bad_input(fitted, kwargs, error, match):
         fitted.sample(**kwargs)
 
 
-@pytest.mark.parametrize(
-    "method, args", [("sample", (3,)), ("decode", (Z, 0))], ids=["sample", "decode"]
-)
-def test_unfitted_estimator_cannot_generate(method, args):
+GENERATION = {"sample": (3,), "decode": (Z, 0), "reconstruct": (_rows(),)}
+
+
+@pytest.mark.parametrize("method", list(GENERATION))
+def test_unfitted_estimator_cannot_generate(method):
     with pytest.raises(NotFittedError, match="not fitted yet"):
-        getattr(AAEClassifier(), method)(*args)
+        getattr(AAEClassifier(), method)(*GENERATION[method])
+
+
+@pytest.mark.parametrize("method", list(GENERATION))
+def test_an_untrained_decoder_does_not_generate(method):
+    clf = small_aae(max_iter=1, reconstruction_weight=0).fit(_rows(), _labels())
+    with pytest.raises(ValueError, match="reconstruction_weight=0"):
+        getattr(clf, method)(*GENERATION[method])
 
 
 @pytest.mark.parametrize("value", [1e30, -1e30, 1e300])
