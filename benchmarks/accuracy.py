@@ -29,6 +29,7 @@ from skaae.datasets import hide_labels
 PAPER_FAITHFUL = {
     "training": "phased",
     "vat_weight": 0.0,
+    "balance_weight": 0.0,
     "batch_size": 100,
     "learning_rate": "constant",
     "max_iter": 5,
@@ -37,6 +38,7 @@ LABELED_ONLY = {
     "reconstruction_weight": 0.0,
     "adversarial_weight": 0.0,
     "vat_weight": 0.0,
+    "balance_weight": 0.0,
 }
 
 

@@ -45,6 +45,7 @@ CANDIDATES = {
     "paper-faithful": {
         "training": "phased",
         "vat_weight": 0.0,
+        "balance_weight": 0.0,
         "batch_size": 100,
         "learning_rate": "constant",
         "max_iter": 10,
@@ -53,6 +54,7 @@ CANDIDATES = {
         "reconstruction_weight": 0.0,
         "adversarial_weight": 0.0,
         "vat_weight": 0.0,
+        "balance_weight": 0.0,
     },
 }
 

@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> list[tuple[str, float, float]]:
         max_iter=args.max_iter, random_state=args.seed, verbose=int(args.verbose)
     )
     supervised = clone(aae).set_params(
-        reconstruction_weight=0, adversarial_weight=0, vat_weight=0
+        reconstruction_weight=0, adversarial_weight=0, vat_weight=0, balance_weight=0
     )
     models = [
         ("AAEClassifier (defaults)", aae),

@@ -333,6 +333,12 @@ class AAEClassifier(
         from near zero to ``vat_weight`` (as exp(-5 (1 - t)^2)), so that the
         labels name the clusters before VAT sharpens them. 0 applies the full
         weight from the start. ``partial_fit`` does not ramp.
+    balance_weight : float, default=0.0
+        Weight of the class-balance term: the KL divergence of each batch's
+        mean class distribution from the uniform one, which keeps every class
+        in use (the categorical prior assumes classes of similar size too).
+        With few labels it stops two classes from merging into one while the
+        labeled rows of the other are memorised. 0 disables it.
     precision : {"auto", "bfloat16", "float32"}, default="auto"
         Arithmetic of the training passes. ``"bfloat16"`` runs them under
         bfloat16 autocast (weights, optimiser state and losses stay float32),
@@ -501,6 +507,7 @@ class AAEClassifier(
         "vat_weight": [Interval(Real, 0, None, closed="left")],
         "vat_epsilon": [Interval(Real, 0, None, closed="neither")],
         "vat_rampup": [Interval(Real, 0, 1, closed="left")],
+        "balance_weight": [Interval(Real, 0, None, closed="left")],
         "precision": [StrOptions({"auto", "bfloat16", "float32"})],
         "prior": [StrOptions(set(priors.BUILT_IN)), callable],
         "early_stopping": ["boolean"],
@@ -531,6 +538,7 @@ class AAEClassifier(
         vat_weight=4.0,
         vat_epsilon=0.3,
         vat_rampup=0.0,
+        balance_weight=0.0,
         precision="auto",
         prior="normal",
         early_stopping=False,
@@ -557,6 +565,7 @@ class AAEClassifier(
         self.vat_weight = vat_weight
         self.vat_epsilon = vat_epsilon
         self.vat_rampup = vat_rampup
+        self.balance_weight = balance_weight
         self.precision = precision
         self.prior = prior
         self.early_stopping = early_stopping
@@ -893,6 +902,7 @@ class AAEClassifier(
             autocast_dtype=autocast_dtype(self.precision, device),
             style_prior=style_prior,
             vat_rampup=vat_rampup,
+            balance_weight=self.balance_weight,
         )
 
     # ------------------------------------------------------------ inference

@@ -40,6 +40,7 @@ class TrainingConfig:
     autocast_dtype: torch.dtype | None = None
     style_prior: StylePrior = standard_normal
     vat_rampup: float = 0.0
+    balance_weight: float = 0.0
 
     def autocast(self, device: torch.device) -> AbstractContextManager:
         """Mixed precision for the forward passes, or nothing for float32."""
@@ -141,6 +142,20 @@ def vat_loss(
     return _kl_from(log_p, adversarial_logits)
 
 
+def balance_loss(y: torch.Tensor) -> torch.Tensor:
+    """KL divergence of the batch's mean class distribution from the uniform.
+
+    The categorical discriminator judges one row at a time, so it hardly
+    notices a class that the encoder gives to no row at all: with few labels
+    two digits can share one class and the labeled rows of the other are
+    memorised as exceptions. This term sees the whole batch (the marginal
+    entropy of Hu et al. 2017) and keeps every class in use.
+    """
+    marginal = y.mean(dim=0)
+    log_ratio = marginal.clamp_min(1e-12).log() + math.log(marginal.shape[0])
+    return (marginal * log_ratio).sum()
+
+
 # ---------------------------------------------------------------- steps
 
 
@@ -197,6 +212,7 @@ def _uses_all_rows(config: TrainingConfig) -> bool:
         config.reconstruction_weight > 0
         or config.adversarial_weight > 0
         or config.vat_weight > 0
+        or config.balance_weight > 0
     )
 
 
@@ -237,6 +253,8 @@ def _fused_step(networks, optimizers, batch, config, generator):
                 networks.encoder, batch.x, logits_all, config.vat_epsilon, generator
             )
             encoder_side["vat"] = (config.vat_weight, vat)
+        if config.balance_weight > 0:
+            encoder_side["balance"] = (config.balance_weight, balance_loss(y_all))
     if encoder_side:
         _descend(
             optimizers["autoencoder"],
@@ -289,6 +307,11 @@ def _phased_step(networks, optimizers, batch, config, generator):
             vat = vat_loss(encoder, batch.x, logits, config.vat_epsilon, generator)
             semi_supervised.append(config.vat_weight * vat)
             losses["vat"] = vat.detach()
+        if config.balance_weight > 0:
+            _, y, _ = _encode(encoder, batch.x)
+            balance = balance_loss(y)
+            semi_supervised.append(config.balance_weight * balance)
+            losses["balance"] = balance.detach()
     if semi_supervised:
         _descend(optimizers["supervised"], sum(semi_supervised))
     return losses

@@ -20,7 +20,7 @@ from ._classifier import AAEClassifier, _draw_seed
 _PHASES = {
     "reconstruction": ("reconstruction",),
     "regularisation": ("discriminator_cat", "discriminator_style", "generator"),
-    "semi-supervised": ("supervised", "vat"),
+    "semi-supervised": ("supervised", "vat", "balance"),
     "accuracy": ("labeled_accuracy",),
 }
 
@@ -181,7 +181,7 @@ def plot_history(estimator, *, fig=None):
 
     One panel per phase: reconstruction; regularisation (both
     discriminators and the encoder as generator); the semi-supervised
-    losses (cross-entropy and VAT); the accuracy on labeled batches, with
+    losses (cross-entropy, VAT, class balance); the accuracy on labeled batches, with
     the validation score when early stopping was on.
 
     Parameters

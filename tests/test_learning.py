@@ -29,7 +29,7 @@ def test_unlabeled_rows_beat_the_same_network_on_labels_alone(digits):
         max_iter=20,
     )
     supervised = clone(aae).set_params(
-        reconstruction_weight=0, adversarial_weight=0, vat_weight=0
+        reconstruction_weight=0, adversarial_weight=0, vat_weight=0, balance_weight=0
     )
     aae_accuracy = np.mean(aae.fit(X_train, y_partial).predict(X_test) == y_test)
     sup_accuracy = np.mean(supervised.fit(X_train, y_partial).predict(X_test) == y_test)

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 import skaae._classifier
 import skaae._runtime
 from skaae._networks import make_discriminator
-from skaae._training import discriminator_loss, generator_loss
+from skaae._training import balance_loss, discriminator_loss, generator_loss
 
 from .conftest import small_aae
 
@@ -106,3 +106,22 @@ def test_vat_rampup_changes_training_only_when_set(digits_partial, monkeypatch):
     small_aae(vat_weight=4.0, vat_rampup=0.5).fit(X, y)
     assert seen[0] == pytest.approx(4.0 * np.exp(-5)) and seen[-1] == 4.0
     assert seen == sorted(seen)
+
+
+def test_balance_loss_is_the_kl_divergence_of_the_mean_from_uniform():
+    uniform_rows = torch.eye(4)  # one row per class: the mean is uniform
+    assert balance_loss(uniform_rows).item() == pytest.approx(0.0, abs=1e-7)
+    one_class = torch.eye(4)[[2, 2, 2]]
+    assert balance_loss(one_class).item() == pytest.approx(np.log(4))
+    two_classes = torch.eye(4)[[0, 1]]  # mean (1/2, 1/2, 0, 0)
+    assert balance_loss(two_classes).item() == pytest.approx(np.log(2))
+
+
+@pytest.mark.parametrize("training", ["fused", "phased"])
+def test_balance_term_trains_only_when_weighted(digits_partial, training):
+    X, y = digits_partial
+    with_term = small_aae(training=training, balance_weight=2.0).fit(X, y)
+    without = small_aae(training=training).fit(X, y)
+    assert np.isfinite(with_term.history_["balance"]).all()
+    assert "balance" not in without.history_
+    assert not np.allclose(with_term.predict_proba(X), without.predict_proba(X))
