@@ -333,12 +333,13 @@ class AAEClassifier(
         from near zero to ``vat_weight`` (as exp(-5 (1 - t)^2)), so that the
         labels name the clusters before VAT sharpens them. 0 applies the full
         weight from the start. ``partial_fit`` does not ramp.
-    balance_weight : float, default=0.0
+    balance_weight : float, default=5.0
         Weight of the class-balance term: the KL divergence of each batch's
         mean class distribution from the uniform one, which keeps every class
         in use (the categorical prior assumes classes of similar size too).
         With few labels it stops two classes from merging into one while the
-        labeled rows of the other are memorised. 0 disables it.
+        labeled rows of the other are memorised. 0 disables it; lower it for
+        strongly imbalanced classes.
     precision : {"auto", "bfloat16", "float32"}, default="auto"
         Arithmetic of the training passes. ``"bfloat16"`` runs them under
         bfloat16 autocast (weights, optimiser state and losses stay float32),
@@ -538,7 +539,7 @@ class AAEClassifier(
         vat_weight=4.0,
         vat_epsilon=0.3,
         vat_rampup=0.0,
-        balance_weight=0.0,
+        balance_weight=5.0,
         precision="auto",
         prior="normal",
         early_stopping=False,

@@ -53,6 +53,7 @@ def test_fitted_attributes(digits_partial):
         "generator",
         "supervised",
         "vat",
+        "balance",
         "labeled_accuracy",
     }
     assert set(clf.history_) == expected
@@ -64,7 +65,9 @@ def test_fitted_attributes(digits_partial):
 
 def test_disabled_phases_leave_history(digits_partial):
     X, y = digits_partial
-    clf = small_aae(adversarial_weight=0, vat_weight=0, reconstruction_weight=0)
+    clf = small_aae(
+        adversarial_weight=0, vat_weight=0, reconstruction_weight=0, balance_weight=0
+    )
     clf.fit(X, y)
     assert set(clf.history_) == {"supervised", "labeled_accuracy"}
 
@@ -223,5 +226,6 @@ def test_phased_training_runs_every_phase(digits_partial):
         "discriminator_style",
         "generator",
         "supervised",
+        "balance",
         "labeled_accuracy",
     }
