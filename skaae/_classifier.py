@@ -275,10 +275,11 @@ class AAEClassifier(
     mini-batch runs the reconstruction, the regularisation (discriminators,
     then the encoder as generator) and the semi-supervised phase
     (cross-entropy on labeled rows, plus virtual adversarial training of the
-    class head on all rows).
+    class head and a class-balance term on all rows).
 
-    Rows whose label is ``-1`` are unlabeled: they feed reconstruction and
-    regularisation (and VAT), the labeled rows also train the class head.
+    Rows whose label is ``-1`` are unlabeled: they feed reconstruction,
+    regularisation, VAT and the balance term; the labeled rows also train the
+    class head.
 
     The decoder also generates: :meth:`sample` draws new rows of given or
     random classes in styles drawn from the prior, :meth:`decode` draws given
