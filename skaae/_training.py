@@ -301,14 +301,16 @@ def _phased_step(networks, optimizers, batch, config, generator):
             semi_supervised.append(config.supervised_weight * sup)
             losses["supervised"] = sup.detach()
             losses["labeled_accuracy"] = _accuracy(logits_labeled, batch.y_labeled)
+        if config.vat_weight > 0 or config.balance_weight > 0:
+            # One pass over all rows serves both terms: VAT detaches its
+            # logits, the balance term needs the gradient of y.
+            with torch.set_grad_enabled(config.balance_weight > 0):
+                logits, y, _ = _encode(encoder, batch.x)
         if config.vat_weight > 0:
-            with torch.no_grad():
-                logits, _, _ = _encode(encoder, batch.x)
             vat = vat_loss(encoder, batch.x, logits, config.vat_epsilon, generator)
             semi_supervised.append(config.vat_weight * vat)
             losses["vat"] = vat.detach()
         if config.balance_weight > 0:
-            _, y, _ = _encode(encoder, batch.x)
             balance = balance_loss(y)
             semi_supervised.append(config.balance_weight * balance)
             losses["balance"] = balance.detach()
