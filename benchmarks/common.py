@@ -18,6 +18,24 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
 DEFAULT_DATA_HOME = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATASETS = ("mnist", "fashion-mnist", "digits")
 
+# The paper's schedule: separate optimiser steps per phase, none of skaae's
+# additions (VAT, the balance term), a constant learning rate and the
+# tutorial's batch of 100. Each script picks its number of epochs.
+PAPER_FAITHFUL = {
+    "training": "phased",
+    "vat_weight": 0.0,
+    "balance_weight": 0.0,
+    "batch_size": 100,
+    "learning_rate": "constant",
+}
+# The same network trained on the labeled rows alone: every unsupervised term off.
+LABELED_ONLY = {
+    "reconstruction_weight": 0.0,
+    "adversarial_weight": 0.0,
+    "vat_weight": 0.0,
+    "balance_weight": 0.0,
+}
+
 # Rows of the training set held out as validation rows by ``split(...,
 # "validation")``: MNIST-style sets keep their last 10k, digits a quarter.
 _VALIDATION_ROWS = 10_000

@@ -16,7 +16,7 @@ from multiprocessing import get_context
 
 import numpy as np
 import torch
-from common import DOCS, header, markdown_table, split
+from common import DOCS, LABELED_ONLY, PAPER_FAITHFUL, header, markdown_table, split
 
 from skaae import AAEClassifier
 from skaae.datasets import hide_labels
@@ -46,20 +46,8 @@ CANDIDATES = {
     "batch 64": {"batch_size": 64},
     "epochs 200": {"max_iter": 200},
     "float32": {"precision": "float32"},
-    "paper-faithful": {
-        "training": "phased",
-        "vat_weight": 0.0,
-        "balance_weight": 0.0,
-        "batch_size": 100,
-        "learning_rate": "constant",
-        "max_iter": 10,
-    },
-    "supervised only": {
-        "reconstruction_weight": 0.0,
-        "adversarial_weight": 0.0,
-        "vat_weight": 0.0,
-        "balance_weight": 0.0,
-    },
+    "paper-faithful": {**PAPER_FAITHFUL, "max_iter": 10},
+    "supervised only": LABELED_ONLY,
 }
 
 
