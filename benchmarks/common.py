@@ -18,11 +18,13 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
 DEFAULT_DATA_HOME = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATASETS = ("mnist", "fashion-mnist", "digits")
 
-# The paper's schedule: separate optimiser steps per phase, none of skaae's
-# additions (VAT, the balance term), a constant learning rate and the
-# tutorial's batch of 100. Each script picks its number of epochs.
+# The paper's schedule: separate optimiser steps per phase, the adversarial
+# phase at full weight, none of skaae's additions (VAT, the balance term), a
+# constant learning rate and the tutorial's batch of 100. Each script picks
+# its number of epochs.
 PAPER_FAITHFUL = {
     "training": "phased",
+    "adversarial_weight": 1.0,
     "vat_weight": 0.0,
     "balance_weight": 0.0,
     "batch_size": 100,

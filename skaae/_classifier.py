@@ -318,9 +318,11 @@ class AAEClassifier(
         classification; raise it to 1 when the style code matters
         (:meth:`sample`, :meth:`decode`, plots of z), else z carries little
         of the image and may not spread over the prior.
-    adversarial_weight : float, default=1.0
+    adversarial_weight : float, default=0.25
         Weight of the encoder's loss for fooling both discriminators.
-        0 disables the adversarial regularisation.
+        0 disables the adversarial regularisation. The default suits
+        classification; raise it to 1 (the paper's balance) when z should
+        follow the prior closely, as for :meth:`sample` and plots of z.
     supervised_weight : float, default=5.0
         Weight of the cross-entropy on the labeled rows.
     vat_weight : float, default=4.0
@@ -535,7 +537,7 @@ class AAEClassifier(
         learning_rate="cosine",
         training="fused",
         reconstruction_weight=0.1,
-        adversarial_weight=1.0,
+        adversarial_weight=0.25,
         supervised_weight=5.0,
         vat_weight=4.0,
         vat_epsilon=0.3,

@@ -36,6 +36,7 @@ aae = AAEClassifier(
     batch_size=128,
     max_iter=200,
     reconstruction_weight=1.0,
+    adversarial_weight=1.0,
     random_state=0,
 ).fit(X_train, hide_labels(y_train, n_per_class=20, random_state=0))
 

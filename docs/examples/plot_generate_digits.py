@@ -28,6 +28,7 @@ clf = AAEClassifier(
     batch_size=128,
     max_iter=200,
     reconstruction_weight=1.0,
+    adversarial_weight=1.0,
     random_state=0,
 ).fit(X, hide_labels(y, n_per_class=20, random_state=0))
 print(f"accuracy on all rows: {clf.score(X, y):.3f}")
