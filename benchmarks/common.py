@@ -12,6 +12,7 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+from skaae._training import UNSUPERVISED_WEIGHTS
 from skaae.datasets import load_fashion_mnist, load_mnist
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
@@ -31,12 +32,7 @@ PAPER_FAITHFUL = {
     "learning_rate": "constant",
 }
 # The same network trained on the labeled rows alone: every unsupervised term off.
-LABELED_ONLY = {
-    "reconstruction_weight": 0.0,
-    "adversarial_weight": 0.0,
-    "vat_weight": 0.0,
-    "balance_weight": 0.0,
-}
+LABELED_ONLY = dict.fromkeys(UNSUPERVISED_WEIGHTS, 0.0)
 
 # Rows of the training set held out as validation rows by ``split(...,
 # "validation")``: MNIST-style sets keep their last 10k, digits a quarter.

@@ -16,6 +16,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.semi_supervised import LabelSpreading
 
 from ._classifier import UNLABELED, AAEClassifier
+from ._training import UNSUPERVISED_WEIGHTS
 from .datasets import hide_labels
 
 
@@ -53,9 +54,7 @@ def main(argv: Sequence[str] | None = None) -> list[tuple[str, float, float]]:
     aae = AAEClassifier(
         max_iter=args.max_iter, random_state=args.seed, verbose=int(args.verbose)
     )
-    supervised = clone(aae).set_params(
-        reconstruction_weight=0, adversarial_weight=0, vat_weight=0, balance_weight=0
-    )
+    supervised = clone(aae).set_params(**dict.fromkeys(UNSUPERVISED_WEIGHTS, 0.0))
     models = [
         ("AAEClassifier (defaults)", aae),
         ("same network, supervised loss only", supervised),

@@ -17,6 +17,16 @@ from ._networks import Networks
 from ._priors import StylePrior, sample_categorical, standard_normal
 from ._rows import RowSource
 
+# The weights of the losses that use the unlabeled rows, named as in both the
+# estimator and TrainingConfig. All of them at 0 leaves the cross-entropy on
+# the labeled rows alone: the labeled-only ablation.
+UNSUPERVISED_WEIGHTS = (
+    "reconstruction_weight",
+    "adversarial_weight",
+    "vat_weight",
+    "balance_weight",
+)
+
 # Radius of the first VAT probe, relative to the root-mean-square row norm.
 # Only its direction matters; it has to be large enough for float32 to see
 # the change in the class distribution and small enough to stay local.
@@ -208,12 +218,7 @@ def _encode(encoder: torch.nn.Module, x: torch.Tensor):
 
 
 def _uses_all_rows(config: TrainingConfig) -> bool:
-    return (
-        config.reconstruction_weight > 0
-        or config.adversarial_weight > 0
-        or config.vat_weight > 0
-        or config.balance_weight > 0
-    )
+    return any(getattr(config, name) > 0 for name in UNSUPERVISED_WEIGHTS)
 
 
 def _fused_step(networks, optimizers, batch, config, generator):

@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
 from skaae import AAEClassifier
+from skaae._training import UNSUPERVISED_WEIGHTS
 
 from .conftest import small_aae
 
@@ -65,9 +66,7 @@ def test_fitted_attributes(digits_partial):
 
 def test_disabled_phases_leave_history(digits_partial):
     X, y = digits_partial
-    clf = small_aae(
-        adversarial_weight=0, vat_weight=0, reconstruction_weight=0, balance_weight=0
-    )
+    clf = small_aae(**dict.fromkeys(UNSUPERVISED_WEIGHTS, 0.0))
     clf.fit(X, y)
     assert set(clf.history_) == {"supervised", "labeled_accuracy"}
 

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
+from skaae._training import UNSUPERVISED_WEIGHTS
 from skaae.datasets import hide_labels
 
 from .conftest import small_aae
@@ -28,9 +29,7 @@ def test_unlabeled_rows_beat_the_same_network_on_labels_alone(digits):
         batch_size=64,
         max_iter=20,
     )
-    supervised = clone(aae).set_params(
-        reconstruction_weight=0, adversarial_weight=0, vat_weight=0, balance_weight=0
-    )
+    supervised = clone(aae).set_params(**dict.fromkeys(UNSUPERVISED_WEIGHTS, 0.0))
     aae_accuracy = np.mean(aae.fit(X_train, y_partial).predict(X_test) == y_test)
     sup_accuracy = np.mean(supervised.fit(X_train, y_partial).predict(X_test) == y_test)
     assert aae_accuracy > sup_accuracy + 0.02, (aae_accuracy, sup_accuracy)
