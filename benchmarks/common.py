@@ -20,12 +20,13 @@ DEFAULT_DATA_HOME = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATASETS = ("mnist", "fashion-mnist", "digits")
 
 # The paper's schedule: separate optimiser steps per phase, the adversarial
-# phase at full weight, none of skaae's additions (VAT, the balance term), a
-# constant learning rate and the tutorial's batch of 100. Each script picks
-# its number of epochs.
+# phase at full weight from the first step, none of skaae's additions (VAT,
+# the balance term, the ramp-up), a constant learning rate and the tutorial's
+# batch of 100. Each script picks its number of epochs.
 PAPER_FAITHFUL = {
     "training": "phased",
     "adversarial_weight": 1.0,
+    "rampup": 0.0,
     "vat_weight": 0.0,
     "balance_weight": 0.0,
     "batch_size": 100,

@@ -27,6 +27,11 @@ UNSUPERVISED_WEIGHTS = (
     "balance_weight",
 )
 
+# The weights that ``rampup`` grows from near zero: the terms that shape the
+# class head without labels. Reconstruction is left out: it does not choose
+# which rows share a class.
+RAMPED_WEIGHTS = ("adversarial_weight", "vat_weight", "balance_weight")
+
 # Radius of the first VAT probe, relative to the root-mean-square row norm.
 # Only its direction matters; it has to be large enough for float32 to see
 # the change in the class distribution and small enough to stay local.
@@ -49,8 +54,8 @@ class TrainingConfig:
     vat_epsilon: float
     autocast_dtype: torch.dtype | None = None
     style_prior: StylePrior = standard_normal
-    vat_rampup: float = 0.0
     balance_weight: float = 0.0
+    rampup: float = 0.0
 
     def autocast(self, device: torch.device) -> AbstractContextManager:
         """Mixed precision for the forward passes, or nothing for float32."""
@@ -375,11 +380,19 @@ def _lr_factor(schedule: str, n_steps: int) -> Callable[[int], float]:
 def _rampup(fraction: float, n_steps: int) -> Callable[[int], float]:
     """exp(-5 (1 - t)^2), t going from 0 to 1 over ``fraction`` of the steps.
 
-    The usual warm-up of a consistency term (Laine and Aila 2017): it starts
-    near zero, so the labels name the clusters before VAT sharpens them.
+    The usual warm-up of the unsupervised terms (Laine and Aila 2017): it
+    starts near zero, so the labels name the clusters before the adversarial,
+    VAT and balance terms sharpen them.
     """
     length = max(fraction * n_steps, 1.0)
     return lambda step: math.exp(-5.0 * (1.0 - min(step / length, 1.0)) ** 2)
+
+
+def _ramped(config: TrainingConfig, factor: float) -> TrainingConfig:
+    """``config`` with the weights of :data:`RAMPED_WEIGHTS` scaled by ``factor``."""
+    return replace(
+        config, **{name: factor * getattr(config, name) for name in RAMPED_WEIGHTS}
+    )
 
 
 # ---------------------------------------------------------------- batches
@@ -479,7 +492,7 @@ def train_epochs(
         torch.optim.lr_scheduler.LambdaLR(o, factor) for o in optimizers.values()
     ]
     step = _STEPS[config.training]
-    vat_factor = _rampup(config.vat_rampup, config.max_iter * batches_per_epoch)
+    ramp = _rampup(config.rampup, config.max_iter * batches_per_epoch)
     n_done = 0
     for _ in range(config.max_iter):
         totals: dict[str, torch.Tensor] = {}
@@ -487,11 +500,7 @@ def train_epochs(
         for batch in _epoch_batches(
             rows, n_samples, labeled_index, y_labeled, config.batch_size, rng
         ):
-            step_config = (
-                replace(config, vat_weight=config.vat_weight * vat_factor(n_done))
-                if config.vat_rampup
-                else config
-            )
+            step_config = _ramped(config, ramp(n_done)) if config.rampup else config
             n_done += 1
             for name, value in step(
                 networks, optimizers, batch, step_config, generator

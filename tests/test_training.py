@@ -11,6 +11,7 @@ import skaae._classifier
 import skaae._runtime
 from skaae._networks import make_discriminator
 from skaae._training import balance_loss, discriminator_loss, generator_loss
+from skaae.datasets import hide_labels
 
 from .conftest import small_aae
 
@@ -82,16 +83,58 @@ def test_max_iter_auto_is_resolved_in_n_iter(digits_partial):
     assert all(len(v) == 600 for v in clf.history_.values())
 
 
-def test_vat_rampup_grows_the_weight_from_near_zero():
+def test_rampup_grows_the_factor_from_near_zero():
     ramp = skaae._training._rampup(0.5, 100)
-    weights = [ramp(step) for step in range(0, 101, 10)]
-    assert weights[0] == pytest.approx(np.exp(-5))
-    assert all(a < b for a, b in pairwise(weights[:6]))
-    assert weights[5:] == [1.0] * 6
+    factors = [ramp(step) for step in range(0, 101, 10)]
+    assert factors[0] == pytest.approx(np.exp(-5))
+    assert all(a < b for a, b in pairwise(factors[:6]))
+    assert factors[5:] == [1.0] * 6
 
 
-def test_vat_rampup_changes_training_only_when_set(digits_partial, monkeypatch):
+def test_rampup_scales_the_unsupervised_class_terms_only(digits_partial, monkeypatch):
     X, y = digits_partial
+    seen = []
+    original = skaae._training._STEPS["fused"]
+
+    def step(networks, optimizers, batch, config, generator):
+        seen.append(config)
+        return original(networks, optimizers, batch, config, generator)
+
+    monkeypatch.setitem(skaae._training._STEPS, "fused", step)
+    weights = {
+        "adversarial_weight": 0.5,
+        "vat_weight": 4.0,
+        "balance_weight": 2.0,
+        "reconstruction_weight": 0.1,
+        "supervised_weight": 5.0,
+    }
+    small_aae(**weights, rampup=0.0).fit(X, y)
+    assert {tuple(getattr(c, name) for name in weights) for c in seen} == {
+        tuple(weights.values())
+    }
+    seen.clear()
+    small_aae(**weights, rampup=0.5).fit(X, y)
+    for name in skaae._training.RAMPED_WEIGHTS:
+        ramped = [getattr(c, name) for c in seen]
+        assert ramped[0] == pytest.approx(weights[name] * np.exp(-5))
+        assert ramped[-1] == weights[name] and ramped == sorted(ramped)
+    for name in ("reconstruction_weight", "supervised_weight"):
+        assert {getattr(c, name) for c in seen} == {weights[name]}
+
+
+@pytest.mark.parametrize(
+    ("n_labeled", "expected"), [(10, 0.3), (299, 0.3), (300, 0.0), (1000, 0.0)]
+)
+def test_auto_rampup_ramps_only_with_few_labels_per_class(n_labeled, expected):
+    assert skaae._classifier.auto_rampup(n_labeled, n_classes=10) == expected
+
+
+@pytest.mark.parametrize(("n_per_class", "ramps"), [(5, True), (40, False)])
+def test_fit_resolves_auto_rampup_from_the_labels(
+    digits, monkeypatch, n_per_class, ramps
+):
+    X, y = digits
+    y_partial = hide_labels(y[:600], n_per_class, random_state=0)
     seen = []
     original = skaae._training._STEPS["fused"]
 
@@ -100,12 +143,8 @@ def test_vat_rampup_changes_training_only_when_set(digits_partial, monkeypatch):
         return original(networks, optimizers, batch, config, generator)
 
     monkeypatch.setitem(skaae._training._STEPS, "fused", step)
-    small_aae(vat_weight=4.0).fit(X, y)
-    assert set(seen) == {4.0}
-    seen.clear()
-    small_aae(vat_weight=4.0, vat_rampup=0.5).fit(X, y)
-    assert seen[0] == pytest.approx(4.0 * np.exp(-5)) and seen[-1] == 4.0
-    assert seen == sorted(seen)
+    small_aae(vat_weight=4.0, max_iter=1).fit(X[:600], y_partial)
+    assert (seen[0] < 4.0) is ramps
 
 
 def test_balance_loss_is_the_kl_divergence_of_the_mean_from_uniform():
