@@ -7,9 +7,15 @@ and ``docs/benchmarks/accuracy.png`` (test error against fit time).
 
     python benchmarks/accuracy.py
     python benchmarks/accuracy.py --cases digits:5 --seeds 0 1 2
+    python benchmarks/accuracy.py --update --methods "AAEClassifier (defaults)"
+
+``--update`` reruns only the given cases and methods and keeps every other
+row of the existing table; the table's ``run`` column says when each row's
+fits ran.
 """
 
 import argparse
+import datetime
 import json
 import time
 
@@ -63,6 +69,7 @@ METHODS = (
     "LabelSpreading (knn, PCA-50)",
     "SelfTraining (logistic, PCA-50)",
 )
+CASES = ("mnist:100", "mnist:10", "fashion-mnist:100", "digits:5")
 # The paper-faithful loop is slow and only asked for on MNIST with 1000 labels.
 _PAPER_FAITHFUL_CASES = ("mnist:100",)
 
@@ -90,13 +97,18 @@ def _parse():
     parser.add_argument(
         "--cases",
         nargs="+",
-        default=["mnist:100", "mnist:10", "fashion-mnist:100", "digits:5"],
+        default=list(CASES),
         help="dataset:labels_per_class",
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", default=list(METHODS))
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--out", default=str(DOCS / "accuracy"))
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="rerun only --cases x --methods, keep the other rows of OUT.json",
+    )
     parser.add_argument(
         "--replot", action="store_true", help="only redraw the plot from OUT.json"
     )
@@ -120,6 +132,7 @@ def _summary(results: list[dict], cases, methods) -> list[list]:
                     f"{np.mean([r['fit_s'] for r in runs]):.1f}",
                     f"{np.mean([r['predict_s'] for r in runs]):.2f}",
                     f"{max(r['peak_mib'] for r in runs):.0f}",
+                    " / ".join(sorted({r["run"] for r in runs})),
                 ]
             )
     return rows
@@ -158,6 +171,17 @@ def _plot(results: list[dict], cases, methods, path: str) -> None:
     fig.savefig(path, dpi=110)
 
 
+def _kept(path: str, cases, methods) -> list[dict]:
+    """The rows of an earlier run that ``--update`` does not rerun."""
+    with open(path) as f:
+        earlier = json.load(f)
+    return [r for r in earlier if r["case"] not in cases or r["method"] not in methods]
+
+
+def _has(results: list[dict], name: str) -> bool:
+    return any(name in (r["case"], r["method"]) for r in results)
+
+
 def main() -> None:
     args = _parse()
     if args.replot:
@@ -165,7 +189,8 @@ def main() -> None:
             results = json.load(f)
         _plot(results, args.cases, args.methods, args.out + ".png")
         return
-    results = []
+    run = f"{datetime.datetime.now():%Y-%m-%d %H:%M}"
+    results = _kept(args.out + ".json", args.cases, args.methods) if args.update else []
     for case in args.cases:
         for method in args.methods:
             if method == "AAE, paper-faithful" and case not in _PAPER_FAITHFUL_CASES:
@@ -174,10 +199,13 @@ def main() -> None:
                 result, peak_mib = run_isolated(
                     fit_and_score, method, case, seed, args.data_home
                 )
-                result |= {"case": case, "method": method, "seed": seed}
+                result |= {"case": case, "method": method, "seed": seed, "run": run}
                 result["peak_mib"] = peak_mib
                 print(json.dumps(result), flush=True)
                 results.append(result)
+    # Every case and method in the table, kept rows included, in a fixed order.
+    cases = [c for c in dict.fromkeys((*CASES, *args.cases)) if _has(results, c)]
+    methods = [m for m in METHODS if _has(results, m)]
     table = markdown_table(
         [
             "case",
@@ -187,21 +215,23 @@ def main() -> None:
             "fit s",
             "predict s",
             "peak RSS MiB",
+            "run",
         ],
-        _summary(results, args.cases, args.methods),
+        _summary(results, cases, methods),
     )
     text = header("Test error: AAEClassifier and its peers")
     text += (
-        f"\nLabel seeds {args.seeds}; every fit runs alone in a fresh process "
-        "(peak RSS includes loading the data). Test rows are never used to choose "
-        "parameters; see the validation tables.\n\n" + table
+        f"\nLabel seeds {sorted({r['seed'] for r in results})}; every fit runs alone "
+        "in a fresh process (peak RSS includes loading the data); `run` is when "
+        "each row's fits started. Test rows are never used to choose parameters; "
+        "see the validation tables.\n\n" + table
     )
     print(text)
     with open(args.out + ".md", "w") as f:
         f.write(text)
     with open(args.out + ".json", "w") as f:
         json.dump(results, f, indent=1)
-    _plot(results, args.cases, args.methods, args.out + ".png")
+    _plot(results, cases, methods, args.out + ".png")
 
 
 if __name__ == "__main__":

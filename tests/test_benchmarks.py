@@ -1,5 +1,6 @@
 """The benchmark scripts' building blocks (the scripts themselves are not tests)."""
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -60,21 +61,36 @@ def test_markdown_table():
     assert text.splitlines() == ["| a | b |", "|---|---|", "| 1 | x |", "| 2.5 | y |"]
 
 
+def _result(case, method, error, run="2026-01-01 00:00"):
+    return {
+        "case": case,
+        "method": method,
+        "error": error,
+        "fit_s": 1.0,
+        "predict_s": 0.1,
+        "peak_mib": 100.0,
+        "run": run,
+    }
+
+
 def test_summary_gives_mean_and_std_per_case_and_method():
-    results = [
-        {
-            "case": "digits:5",
-            "method": "m",
-            "error": e,
-            "fit_s": 1.0,
-            "predict_s": 0.1,
-            "peak_mib": 100.0,
-        }
-        for e in (0.1, 0.2)
-    ]
+    results = [_result("digits:5", "m", e) for e in (0.1, 0.2)]
     (row,) = accuracy._summary(results, ["digits:5"], ["m"])
     assert row[:4] == ["digits, 5/class", "m", "15.00 ± 5.00", "10.00 / 20.00"]
     assert np.isclose(float(row[4]), 1.0)
+    assert row[-1] == "2026-01-01 00:00"
+
+
+def test_update_keeps_only_the_rows_it_does_not_rerun(tmp_path):
+    earlier = [
+        _result("digits:5", "a", 0.1),
+        _result("digits:5", "b", 0.2),
+        _result("mnist:10", "a", 0.3),
+    ]
+    path = tmp_path / "accuracy.json"
+    path.write_text(json.dumps(earlier))
+    kept = accuracy._kept(str(path), ["digits:5"], ["a"])
+    assert kept == earlier[1:]
 
 
 def test_tiled_cycles_through_the_rows():
