@@ -178,10 +178,6 @@ def _kept(path: str, cases, methods) -> list[dict]:
     return [r for r in earlier if r["case"] not in cases or r["method"] not in methods]
 
 
-def _has(results: list[dict], name: str) -> bool:
-    return any(name in (r["case"], r["method"]) for r in results)
-
-
 def main() -> None:
     args = _parse()
     if args.replot:
@@ -204,8 +200,9 @@ def main() -> None:
                 print(json.dumps(result), flush=True)
                 results.append(result)
     # Every case and method in the table, kept rows included, in a fixed order.
-    cases = [c for c in dict.fromkeys((*CASES, *args.cases)) if _has(results, c)]
-    methods = [m for m in METHODS if _has(results, m)]
+    run_cases = {r["case"] for r in results}
+    cases = [c for c in dict.fromkeys((*CASES, *args.cases)) if c in run_cases]
+    methods = [m for m in METHODS if m in {r["method"] for r in results}]
     table = markdown_table(
         [
             "case",

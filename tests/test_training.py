@@ -91,8 +91,9 @@ def test_rampup_grows_the_factor_from_near_zero():
     assert factors[5:] == [1.0] * 6
 
 
-def test_rampup_scales_the_unsupervised_class_terms_only(digits_partial, monkeypatch):
-    X, y = digits_partial
+@pytest.fixture
+def step_configs(monkeypatch):
+    """The TrainingConfig of every fused step, in order, as fits run."""
     seen = []
     original = skaae._training._STEPS["fused"]
 
@@ -101,6 +102,12 @@ def test_rampup_scales_the_unsupervised_class_terms_only(digits_partial, monkeyp
         return original(networks, optimizers, batch, config, generator)
 
     monkeypatch.setitem(skaae._training._STEPS, "fused", step)
+    return seen
+
+
+def test_rampup_scales_the_unsupervised_class_terms_only(digits_partial, step_configs):
+    X, y = digits_partial
+    seen = step_configs
     weights = {
         "adversarial_weight": 0.5,
         "vat_weight": 4.0,
@@ -131,20 +138,12 @@ def test_auto_rampup_ramps_only_with_few_labels_per_class(n_labeled, expected):
 
 @pytest.mark.parametrize(("n_per_class", "ramps"), [(5, True), (40, False)])
 def test_fit_resolves_auto_rampup_from_the_labels(
-    digits, monkeypatch, n_per_class, ramps
+    digits, step_configs, n_per_class, ramps
 ):
     X, y = digits
     y_partial = hide_labels(y[:600], n_per_class, random_state=0)
-    seen = []
-    original = skaae._training._STEPS["fused"]
-
-    def step(networks, optimizers, batch, config, generator):
-        seen.append(config.vat_weight)
-        return original(networks, optimizers, batch, config, generator)
-
-    monkeypatch.setitem(skaae._training._STEPS, "fused", step)
     small_aae(vat_weight=4.0, max_iter=1).fit(X[:600], y_partial)
-    assert (seen[0] < 4.0) is ramps
+    assert (step_configs[0].vat_weight < 4.0) is ramps
 
 
 def test_balance_loss_is_the_kl_divergence_of_the_mean_from_uniform():
