@@ -2,7 +2,8 @@
 
 Fits the candidate settings below on the training set minus its validation
 rows (see ``common.split``) with N labels per class and reports validation
-error, mean ± std over label seeds. Fits run in parallel worker processes.
+error, mean ± std over label seeds (and fit seeds, if given). Fits run in
+parallel worker processes.
 
     python benchmarks/validation.py --dataset mnist --labels-per-class 100
 """
@@ -64,7 +65,8 @@ def evaluate(job: dict) -> dict:
     """Fit one candidate on one label draw; return its validation error."""
     X_fit, y_fit, X_val, y_val = _data(job["dataset"], job["data_home"])
     y_partial = hide_labels(y_fit, job["labels_per_class"], job["seed"])
-    params = {"random_state": job["seed"], "device": job["device"], **job["base"]}
+    fit_seed = job["seed"] if job["fit_seed"] is None else job["fit_seed"]
+    params = {"random_state": fit_seed, "device": job["device"], **job["base"]}
     model = AAEClassifier(**{**params, **CANDIDATES[job["candidate"]]})
     start = time.perf_counter()
     model.fit(X_fit, y_partial)
@@ -78,6 +80,14 @@ def _parse():
     parser.add_argument("--dataset", default="mnist")
     parser.add_argument("--labels-per-class", type=int, default=100)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument(
+        "--fit-seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="random_state of the fits, each with every label seed; several "
+        "measure fit-to-fit noise (default: the label seed)",
+    )
     parser.add_argument("--candidates", nargs="+", default=list(CANDIDATES))
     parser.add_argument(
         "--base", type=json.loads, default={}, help="JSON parameters for all"
@@ -97,6 +107,7 @@ def main() -> None:
             "dataset": args.dataset,
             "labels_per_class": args.labels_per_class,
             "seed": seed,
+            "fit_seed": fit_seed,
             "candidate": name,
             "base": args.base,
             "device": args.device,
@@ -104,6 +115,7 @@ def main() -> None:
         }
         for name in args.candidates
         for seed in args.seeds
+        for fit_seed in args.fit_seeds or [None]
     ]
     with ProcessPoolExecutor(
         args.jobs,
@@ -133,12 +145,14 @@ def main() -> None:
     )
     text += (
         f"\nBase parameters for every candidate: `{json.dumps(args.base)}`; "
-        f"label seeds {args.seeds}; {args.jobs} fits at a time on {args.device}, "
+        f"label seeds {args.seeds}; fit seeds "
+        f"{args.fit_seeds or 'equal to the label seed'}; "
+        f"{args.jobs} fits at a time on {args.device}, "
         f"{args.threads} torch threads each (the machine line counts this "
         "process's threads).\n\n"
     )
     text += markdown_table(
-        ["candidate", "changes", "val error % (mean ± std)", "per seed", "fit s"],
+        ["candidate", "changes", "val error % (mean ± std)", "per fit", "fit s"],
         rows,
     )
     print(text)

@@ -48,6 +48,31 @@ def test_every_candidate_is_a_valid_setting(name):
     AAEClassifier(**validation.CANDIDATES[name])._validate_params()
 
 
+def test_validation_fit_seed_is_the_models_random_state(monkeypatch):
+    seen = []
+
+    class Recorder(AAEClassifier):
+        def fit(self, X, y):
+            seen.append(self.random_state)
+            return super().fit(X, y)
+
+    monkeypatch.setattr(validation, "AAEClassifier", Recorder)
+    job = {
+        "dataset": "digits",
+        "labels_per_class": 5,
+        "seed": 2,
+        "candidate": "defaults",
+        "base": {"max_iter": 1, "hidden_layer_sizes": [8]},
+        "device": "cpu",
+        "data_home": None,
+    }
+    for fit_seed in (None, 7):
+        result = validation.evaluate({**job, "fit_seed": fit_seed})
+        assert 0 <= result["error"] <= 1
+    # Without fit seeds the label seed seeds the model too, as before.
+    assert seen == [2, 7]
+
+
 def test_fit_and_score_reports_test_error():
     result = accuracy.fit_and_score(
         "LabelSpreading (knn, PCA-50)", "digits:5", seed=0, data_home=None
