@@ -201,8 +201,9 @@ def main() -> None:
                 results.append(result)
     # Every case and method in the table, kept rows included, in a fixed order.
     run_cases = {r["case"] for r in results}
+    run_methods = {r["method"] for r in results}
     cases = [c for c in dict.fromkeys((*CASES, *args.cases)) if c in run_cases]
-    methods = [m for m in METHODS if m in {r["method"] for r in results}]
+    methods = [m for m in METHODS if m in run_methods]
     table = markdown_table(
         [
             "case",
