@@ -806,19 +806,8 @@ class AAEClassifier(
 
         Returns what happened and the optimisers, for partial_fit to keep.
         """
-        hidden = _check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
-        disc = _check_layer_sizes(
-            "discriminator_layer_sizes", self.discriminator_layer_sizes
-        )
+        architecture = self._checked_architecture(X.shape[1], len(classes), warm)
         device = resolve_device(self.device)
-        architecture = (X.shape[1], len(classes), self.n_components, hidden, disc)
-        if warm and architecture != self._architecture:
-            raise ValueError(
-                "Training on from a fitted model (warm_start=True or partial_fit) "
-                "keeps its networks, so hidden_layer_sizes, n_components and "
-                "discriminator_layer_sizes cannot change. Set warm_start=False "
-                "and call fit to train new networks."
-            )
         config = self._training_config(
             device,
             n_epochs,
@@ -826,16 +815,7 @@ class AAEClassifier(
             rampup,
             _style_prior(self.prior, self.n_components, seed),
         )
-        if warm:
-            mean, scale = self._x_mean, self._x_scale
-            networks = Networks(**{name: getattr(self, f"{name}_") for name in _NETS})
-        else:
-            mean, scale = standardisation(X)
-            with torch.random.fork_rng(devices=[]):
-                # Modules take their initial weights from torch's global
-                # generator; fork_rng hands it back to the caller untouched.
-                torch.random.default_generator.manual_seed(seed)
-                networks = build_networks(*architecture)
+        mean, scale, networks = self._starting_point(X, architecture, warm, seed)
         modules = vars(networks)
         for module in modules.values():
             module.to(device)
@@ -884,6 +864,35 @@ class AAEClassifier(
         # Only partial_fit continues an optimiser: fit's schedule ends at zero.
         self._optimizers = None
         return outcome, optimizers
+
+    def _checked_architecture(self, n_features: int, n_classes: int, warm: bool):
+        """The networks' shapes, which training on from a fitted model keeps."""
+        hidden = _check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
+        disc = _check_layer_sizes(
+            "discriminator_layer_sizes", self.discriminator_layer_sizes
+        )
+        architecture = (n_features, n_classes, self.n_components, hidden, disc)
+        if warm and architecture != self._architecture:
+            raise ValueError(
+                "Training on from a fitted model (warm_start=True or partial_fit) "
+                "keeps its networks, so hidden_layer_sizes, n_components and "
+                "discriminator_layer_sizes cannot change. Set warm_start=False "
+                "and call fit to train new networks."
+            )
+        return architecture
+
+    def _starting_point(self, X, architecture: tuple, warm: bool, seed: int):
+        """Standardisation and networks: the fitted ones (warm) or new ones."""
+        if warm:
+            networks = Networks(**{name: getattr(self, f"{name}_") for name in _NETS})
+            return self._x_mean, self._x_scale, networks
+        mean, scale = standardisation(X)
+        with torch.random.fork_rng(devices=[]):
+            # Modules take their initial weights from torch's global
+            # generator; fork_rng hands it back to the caller untouched.
+            torch.random.default_generator.manual_seed(seed)
+            networks = build_networks(*architecture)
+        return mean, scale, networks
 
     def _label_codes(self, y_labeled: np.ndarray, warm: bool):
         """The classes and the class code of each labeled row, checked."""
