@@ -21,8 +21,9 @@ DATASETS = ("mnist", "fashion-mnist", "digits")
 
 # The paper's schedule: separate optimiser steps per phase, the adversarial
 # phase at full weight from the first step, none of skaae's additions (VAT,
-# the balance term, the ramp-up), a constant learning rate and the tutorial's
-# batch of 100. Each script picks its number of epochs.
+# the balance term, the ramp-up), a constant learning rate, and the tutorial's
+# Adam (torch's default beta_1) and batch of 100. Each script picks its number
+# of epochs.
 PAPER_FAITHFUL = {
     "training": "phased",
     "adversarial_weight": 1.0,
@@ -31,6 +32,7 @@ PAPER_FAITHFUL = {
     "balance_weight": 0.0,
     "batch_size": 100,
     "learning_rate": "constant",
+    "beta_1": 0.9,
 }
 # The same network trained on the labeled rows alone: every unsupervised term off.
 LABELED_ONLY = dict.fromkeys(UNSUPERVISED_WEIGHTS, 0.0)

@@ -45,6 +45,7 @@ class TrainingConfig:
     max_iter: int
     batch_size: int
     learning_rate_init: float
+    beta_1: float
     learning_rate: str
     training: str
     reconstruction_weight: float
@@ -363,7 +364,12 @@ def make_optimizers(
             "supervised": True,
         }
     return {
-        name: torch.optim.Adam(params, lr=config.learning_rate_init, fused=True)
+        name: torch.optim.Adam(
+            params,
+            lr=config.learning_rate_init,
+            betas=(config.beta_1, 0.999),
+            fused=True,
+        )
         for name, params in groups.items()
         if enabled[name]
     }

@@ -156,6 +156,16 @@ def test_balance_loss_is_the_kl_divergence_of_the_mean_from_uniform():
 
 
 @pytest.mark.parametrize("training", ["fused", "phased"])
+def test_beta_1_sets_every_adam_optimiser(digits_partial, training):
+    X, y = digits_partial
+    clf = small_aae(training=training, beta_1=0.3)
+    clf.partial_fit(X, y, classes=np.arange(10))
+    betas = {g["betas"] for o in clf._optimizers.values() for g in o.param_groups}
+    assert betas == {(0.3, 0.999)}
+    assert len(clf._optimizers) == (2 if training == "fused" else 4)
+
+
+@pytest.mark.parametrize("training", ["fused", "phased"])
 def test_balance_term_trains_only_when_weighted(digits_partial, training):
     X, y = digits_partial
     with_term = small_aae(training=training).fit(X, y)  # default weight 5
