@@ -3,6 +3,7 @@
 import datetime
 import os
 import platform
+import shlex
 import sys
 from pathlib import Path
 
@@ -92,7 +93,8 @@ def machine() -> str:
 
 def header(title: str) -> str:
     """Markdown heading with the date, the machine and the command."""
-    command = " ".join(["python", *sys.argv])
+    # Quoted as a shell needs it, so the line can be pasted back.
+    command = shlex.join(["python", *sys.argv])
     return (
         f"# {title}\n\n"
         f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}\n"

@@ -1,6 +1,7 @@
 """The benchmark scripts' building blocks (the scripts themselves are not tests)."""
 
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,13 @@ def test_validation_rows_are_training_rows_only():
     train_rows = {row.tobytes() for row in X_train}
     assert all(row.tobytes() in train_rows for row in X_val)
     assert not {row.tobytes() for row in X_test} & {row.tobytes() for row in X_val}
+
+
+def test_header_quotes_the_command_so_it_can_be_pasted_back(monkeypatch):
+    argv = ["benchmarks/accuracy.py", "--methods", "AAEClassifier (defaults)"]
+    monkeypatch.setattr(sys, "argv", argv)
+    line = next(li for li in common.header("x").splitlines() if "command" in li)
+    assert shlex.split(line.split("`")[1]) == ["python", *argv]
 
 
 @pytest.mark.parametrize("name", accuracy.METHODS)
