@@ -318,10 +318,11 @@ class AAEClassifier(
     learning_rate_init : float, default=1e-3
         Initial learning rate of the Adam optimisers.
     beta_1 : float, default=0.5
-        Adam's decay rate for its running mean of the gradients (torch's
-        default is 0.9). The encoder serves several losses at once and the
-        discriminators move under it; a shorter memory of past gradients
-        let it follow them better in the validation runs that chose 0.5.
+        Decay rate of the running mean of the gradients in every Adam
+        optimiser (torch's default is 0.9). 0.5, the usual value when
+        networks are trained against each other, gave lower validation
+        error than 0.9 on MNIST, Fashion-MNIST and digits, and the same
+        with 10 labels per class on MNIST.
     learning_rate : {"cosine", "constant"}, default="cosine"
         Learning-rate schedule over all steps of the fit: cosine decay to
         zero, or constant.
