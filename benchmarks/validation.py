@@ -40,6 +40,11 @@ CANDIDATES = {
     "reconstruction_weight 0.1": {"reconstruction_weight": 0.1},
     "no adversarial term": {"adversarial_weight": 0.0},
     "no VAT": {"vat_weight": 0.0},
+    "interpolation 12": {"interpolation_weight": 12.0},
+    "interpolation 12 in place of VAT": {
+        "interpolation_weight": 12.0,
+        "vat_weight": 0.0,
+    },
     "no reconstruction": {"reconstruction_weight": 0.0},
     "learning_rate_init 2e-3": {"learning_rate_init": 2e-3},
     "batch 512, lr 2e-3": {"batch_size": 512, "learning_rate_init": 2e-3},

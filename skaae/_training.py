@@ -25,12 +25,18 @@ UNSUPERVISED_WEIGHTS = (
     "adversarial_weight",
     "vat_weight",
     "balance_weight",
+    "interpolation_weight",
 )
 
 # The weights that ``rampup`` grows from near zero: the terms that shape the
 # class head without labels. Reconstruction is left out: it does not choose
 # which rows share a class.
-RAMPED_WEIGHTS = ("adversarial_weight", "vat_weight", "balance_weight")
+RAMPED_WEIGHTS = (
+    "adversarial_weight",
+    "vat_weight",
+    "balance_weight",
+    "interpolation_weight",
+)
 
 # Radius of the first VAT probe, relative to the root-mean-square row norm.
 # Only its direction matters; it has to be large enough for float32 to see
@@ -56,6 +62,7 @@ class TrainingConfig:
     autocast_dtype: torch.dtype | None = None
     style_prior: StylePrior = standard_normal
     balance_weight: float = 0.0
+    interpolation_weight: float = 0.0
     rampup: float = 0.0
 
     def autocast(self, device: torch.device) -> AbstractContextManager:
@@ -172,6 +179,29 @@ def balance_loss(y: torch.Tensor) -> torch.Tensor:
     return (marginal * log_ratio).sum()
 
 
+def interpolation_loss(
+    encoder: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Interpolation consistency of the class head (after Verma et al. 2019).
+
+    Each row is mixed with another row of the batch, ``lam * x + (1 - lam) *
+    x[partner]`` with ``lam`` uniform on [0, 1], and the class head is asked
+    to predict the same mixture of the two rows' class distributions ``y``
+    (detached), by KL divergence. Unlike VAT's small step, the mixes cross
+    the space between rows, so the head learns to change class only where
+    there are few rows.
+    """
+    partner = torch.randperm(len(x), generator=generator, device=x.device)
+    lam = torch.rand(len(x), 1, generator=generator, device=x.device)
+    y = y.detach()
+    target = lam * y + (1 - lam) * y[partner]
+    mixed_logits, _ = encoder(lam * x + (1 - lam) * x[partner])
+    return _kl_from(target.clamp_min(1e-8).log(), mixed_logits)
+
+
 # ---------------------------------------------------------------- steps
 
 
@@ -227,6 +257,14 @@ def _uses_all_rows(config: TrainingConfig) -> bool:
     return any(getattr(config, name) > 0 for name in UNSUPERVISED_WEIGHTS)
 
 
+def _uses_class_terms(config: TrainingConfig) -> bool:
+    """Whether a term of the semi-supervised phase needs the class of all rows."""
+    return any(
+        getattr(config, name) > 0
+        for name in ("vat_weight", "balance_weight", "interpolation_weight")
+    )
+
+
 def _fused_step(networks, optimizers, batch, config, generator):
     """One encoder pass over all and labeled rows, one backward of the weighted sum.
 
@@ -266,6 +304,11 @@ def _fused_step(networks, optimizers, batch, config, generator):
             encoder_side["vat"] = (config.vat_weight, vat)
         if config.balance_weight > 0:
             encoder_side["balance"] = (config.balance_weight, balance_loss(y_all))
+        if config.interpolation_weight > 0:
+            encoder_side["interpolation"] = (
+                config.interpolation_weight,
+                interpolation_loss(networks.encoder, batch.x, y_all, generator),
+            )
     if encoder_side:
         _descend(
             optimizers["autoencoder"],
@@ -282,7 +325,8 @@ def _phased_step(networks, optimizers, batch, config, generator):
 
     Reconstruction updates encoder and decoder; regularisation updates the
     discriminators, then the encoder as generator; the semi-supervised phase
-    updates the encoder on the labeled rows (plus VAT when enabled).
+    updates the encoder on the labeled rows (plus the VAT, balance and
+    interpolation terms when enabled).
     """
     losses: dict[str, torch.Tensor] = {}
     encoder = networks.encoder
@@ -312,9 +356,9 @@ def _phased_step(networks, optimizers, batch, config, generator):
             semi_supervised.append(config.supervised_weight * sup)
             losses["supervised"] = sup.detach()
             losses["labeled_accuracy"] = _accuracy(logits_labeled, batch.y_labeled)
-        if config.vat_weight > 0 or config.balance_weight > 0:
-            # One pass over all rows serves both terms: VAT detaches its
-            # logits, the balance term needs the gradient of y.
+        if _uses_class_terms(config):
+            # One pass over all rows serves every term: VAT and interpolation
+            # detach it, the balance term needs the gradient of y.
             with torch.set_grad_enabled(config.balance_weight > 0):
                 logits, y, _ = _encode(encoder, batch.x)
         if config.vat_weight > 0:
@@ -325,6 +369,10 @@ def _phased_step(networks, optimizers, batch, config, generator):
             balance = balance_loss(y)
             semi_supervised.append(config.balance_weight * balance)
             losses["balance"] = balance.detach()
+        if config.interpolation_weight > 0:
+            mix = interpolation_loss(encoder, batch.x, y, generator)
+            semi_supervised.append(config.interpolation_weight * mix)
+            losses["interpolation"] = mix.detach()
     if semi_supervised:
         _descend(optimizers["supervised"], sum(semi_supervised))
     return losses

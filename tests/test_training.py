@@ -9,8 +9,13 @@ import torch.nn.functional as F
 
 import skaae._classifier
 import skaae._runtime
-from skaae._networks import make_discriminator
-from skaae._training import balance_loss, discriminator_loss, generator_loss
+from skaae._networks import Encoder, make_discriminator
+from skaae._training import (
+    balance_loss,
+    discriminator_loss,
+    generator_loss,
+    interpolation_loss,
+)
 from skaae.datasets import hide_labels
 
 from .conftest import small_aae
@@ -112,6 +117,7 @@ def test_rampup_scales_the_unsupervised_class_terms_only(digits_partial, step_co
         "adversarial_weight": 0.5,
         "vat_weight": 4.0,
         "balance_weight": 2.0,
+        "interpolation_weight": 1.0,
         "reconstruction_weight": 0.1,
         "supervised_weight": 5.0,
     }
@@ -166,10 +172,59 @@ def test_beta_1_sets_every_adam_optimiser(digits_partial, training):
 
 
 @pytest.mark.parametrize("training", ["fused", "phased"])
-def test_balance_term_trains_only_when_weighted(digits_partial, training):
+@pytest.mark.parametrize(
+    ("weight", "loss"),
+    [("balance_weight", "balance"), ("interpolation_weight", "interpolation")],
+)
+def test_class_term_trains_only_when_weighted(digits_partial, training, weight, loss):
     X, y = digits_partial
-    with_term = small_aae(training=training).fit(X, y)  # default weight 5
-    without = small_aae(training=training, balance_weight=0).fit(X, y)
-    assert np.isfinite(with_term.history_["balance"]).all()
-    assert "balance" not in without.history_
+    with_term = small_aae(training=training, **{weight: 2.0}).fit(X, y)
+    without = small_aae(training=training, **{weight: 0.0}).fit(X, y)
+    assert np.isfinite(with_term.history_[loss]).all()
+    assert loss not in without.history_
     assert not np.allclose(with_term.predict_proba(X), without.predict_proba(X))
+
+
+def _encoder_and_rows(n_rows: int):
+    torch.manual_seed(0)
+    encoder = Encoder(6, (8,), n_classes=3, n_components=2)
+    x = torch.randn(n_rows, 6)
+    with torch.no_grad():
+        y = encoder(x)[0].softmax(dim=1)
+    return encoder, x, y
+
+
+def test_interpolation_loss_of_one_row_is_zero_at_its_own_prediction():
+    # One row can only be mixed with itself, so the mix is the row and the
+    # target is the encoder's own prediction there.
+    encoder, x, y = _encoder_and_rows(1)
+    generator = torch.Generator().manual_seed(0)
+    loss = interpolation_loss(encoder, x, y, generator)
+    assert loss.item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_interpolation_loss_trains_the_encoder_against_fixed_targets():
+    encoder, x, y = _encoder_and_rows(16)
+    y.requires_grad_()
+    generator = torch.Generator().manual_seed(0)
+    loss = interpolation_loss(encoder, x, y, generator)
+    assert loss.item() > 0
+    loss.backward()
+    assert y.grad is None
+    assert any(torch.any(p.grad != 0) for p in encoder.parameters())
+
+
+def test_interpolation_loss_is_zero_for_a_head_linear_in_the_rows():
+    # A head whose probabilities are affine in x predicts every mix of two
+    # rows as the same mix of their predictions: the term asks for no more.
+    # A mix weight or partner used differently for x and y would break this.
+    class AffineProbabilities(torch.nn.Module):
+        def forward(self, x):
+            p = torch.stack([0.5 + 0.1 * x[:, 0], 0.5 - 0.1 * x[:, 0]], dim=1)
+            return p.log(), x[:, :1]
+
+    x = torch.rand(32, 3)
+    y = torch.stack([0.5 + 0.1 * x[:, 0], 0.5 - 0.1 * x[:, 0]], dim=1)
+    generator = torch.Generator().manual_seed(0)
+    loss = interpolation_loss(AffineProbabilities(), x, y, generator)
+    assert loss.item() == pytest.approx(0.0, abs=1e-6)
