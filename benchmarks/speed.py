@@ -211,6 +211,10 @@ def main() -> None:
         ("skaae defaults (fused step, VAT, precision auto)", {}),
         ("skaae defaults, float32", {"precision": "float32"}),
         ("skaae paper-faithful (phased, no VAT, no balance term)", PAPER_FAITHFUL),
+        (
+            "skaae defaults plus interpolation consistency (interpolation_weight 12)",
+            {"interpolation_weight": 12.0},
+        ),
     ]:
         model, seconds = timed_fit(X, y_partial, **params)
         flops = skaae_step_flops(X, y_partial, **params) * n_steps

@@ -46,6 +46,12 @@ def test_every_method_is_a_fresh_estimator(name):
     assert callable(model.fit) and callable(model.predict)
 
 
+def test_methods_run_on_some_cases_name_known_methods_and_cases():
+    for method, cases in accuracy._ONLY_ON.items():
+        assert method in accuracy.METHODS
+        assert set(cases) <= set(accuracy.CASES)
+
+
 def test_unknown_method_is_an_error():
     with pytest.raises(ValueError, match="unknown method"):
         accuracy.make_method("kmeans", seed=0)
