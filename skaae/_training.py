@@ -17,26 +17,21 @@ from ._networks import Networks
 from ._priors import StylePrior, sample_categorical, standard_normal
 from ._rows import RowSource
 
-# The weights of the losses that use the unlabeled rows, named as in both the
-# estimator and TrainingConfig. All of them at 0 leaves the cross-entropy on
-# the labeled rows alone: the labeled-only ablation.
-UNSUPERVISED_WEIGHTS = (
-    "reconstruction_weight",
-    "adversarial_weight",
-    "vat_weight",
-    "balance_weight",
-    "interpolation_weight",
-)
+# Loss weights are named as in both the estimator and TrainingConfig.
+
+# The weights of the terms that read the class distribution of every row of
+# the batch (in the phased step, from one more pass of those rows).
+CLASS_TERM_WEIGHTS = ("vat_weight", "balance_weight", "interpolation_weight")
 
 # The weights that ``rampup`` grows from near zero: the terms that shape the
 # class head without labels. Reconstruction is left out: it does not choose
 # which rows share a class.
-RAMPED_WEIGHTS = (
-    "adversarial_weight",
-    "vat_weight",
-    "balance_weight",
-    "interpolation_weight",
-)
+RAMPED_WEIGHTS = ("adversarial_weight", *CLASS_TERM_WEIGHTS)
+
+# The weights of the losses that use the unlabeled rows. All of them at 0
+# leaves the cross-entropy on the labeled rows alone: the labeled-only
+# ablation.
+UNSUPERVISED_WEIGHTS = ("reconstruction_weight", *RAMPED_WEIGHTS)
 
 # Radius of the first VAT probe, relative to the root-mean-square row norm.
 # Only its direction matters; it has to be large enough for float32 to see
@@ -258,11 +253,7 @@ def _uses_all_rows(config: TrainingConfig) -> bool:
 
 
 def _uses_class_terms(config: TrainingConfig) -> bool:
-    """Whether a term of the semi-supervised phase needs the class of all rows."""
-    return any(
-        getattr(config, name) > 0
-        for name in ("vat_weight", "balance_weight", "interpolation_weight")
-    )
+    return any(getattr(config, name) > 0 for name in CLASS_TERM_WEIGHTS)
 
 
 def _fused_step(networks, optimizers, batch, config, generator):
@@ -436,7 +427,7 @@ def _rampup(fraction: float, n_steps: int) -> Callable[[int], float]:
 
     The usual warm-up of the unsupervised terms (Laine and Aila 2017): it
     starts near zero, so the labels name the clusters before the adversarial,
-    VAT and balance terms sharpen them.
+    VAT, balance and interpolation terms sharpen them.
     """
     length = max(fraction * n_steps, 1.0)
     return lambda step: math.exp(-5.0 * (1.0 - min(step / length, 1.0)) ** 2)
