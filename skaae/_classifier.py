@@ -371,7 +371,7 @@ class AAEClassifier(
         the error from 17.2 % to 15.8 % beside VAT and to 14.9 % with
         ``vat_weight=0`` (test rows: 15.3 % against 18.4 %). Beside VAT it
         lowered MNIST with 10 labels per class by 0.4 points on sound label
-        draws and mended two of four draws that failed, but MNIST with 100
+        draws and mended three of five draws that failed, but MNIST with 100
         labels per class and digits were slightly worse, and without VAT
         they were worse (validation rounds 17 and 18 of the benchmark
         pages).
