@@ -22,6 +22,7 @@ import time
 import numpy as np
 from common import (
     DOCS,
+    INTERPOLATION_NOT_VAT,
     LABELED_ONLY,
     PAPER_FAITHFUL,
     header,
@@ -40,10 +41,6 @@ from skaae.datasets import hide_labels
 # Five epochs: the paper-faithful loop plateaus within the first few (see
 # docs/benchmarks/validation.md).
 PAPER_FAITHFUL_EPOCHS = 5
-# The best setting on Fashion-MNIST's validation rows (rounds 17 and 18 of
-# docs/benchmarks/validation.md); not the default, since MNIST and digits
-# need VAT.
-INTERPOLATION_NOT_VAT = {"interpolation_weight": 12.0, "vat_weight": 0.0}
 
 
 def make_method(name: str, seed: int):

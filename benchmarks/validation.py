@@ -17,7 +17,15 @@ from multiprocessing import get_context
 
 import numpy as np
 import torch
-from common import DOCS, LABELED_ONLY, PAPER_FAITHFUL, header, markdown_table, split
+from common import (
+    DOCS,
+    INTERPOLATION_NOT_VAT,
+    LABELED_ONLY,
+    PAPER_FAITHFUL,
+    header,
+    markdown_table,
+    split,
+)
 
 from skaae import AAEClassifier
 from skaae.datasets import hide_labels
@@ -41,10 +49,7 @@ CANDIDATES = {
     "no adversarial term": {"adversarial_weight": 0.0},
     "no VAT": {"vat_weight": 0.0},
     "interpolation 12": {"interpolation_weight": 12.0},
-    "interpolation 12 in place of VAT": {
-        "interpolation_weight": 12.0,
-        "vat_weight": 0.0,
-    },
+    "interpolation 12 in place of VAT": INTERPOLATION_NOT_VAT,
     "no reconstruction": {"reconstruction_weight": 0.0},
     "learning_rate_init 2e-3": {"learning_rate_init": 2e-3},
     "batch 512, lr 2e-3": {"batch_size": 512, "learning_rate_init": 2e-3},

@@ -223,8 +223,9 @@ def test_interpolation_loss_is_zero_for_a_head_linear_in_the_rows():
             p = torch.stack([0.5 + 0.1 * x[:, 0], 0.5 - 0.1 * x[:, 0]], dim=1)
             return p.log(), x[:, :1]
 
+    head = AffineProbabilities()
     x = torch.rand(32, 3)
-    y = torch.stack([0.5 + 0.1 * x[:, 0], 0.5 - 0.1 * x[:, 0]], dim=1)
+    y = head(x)[0].exp()
     generator = torch.Generator().manual_seed(0)
-    loss = interpolation_loss(AffineProbabilities(), x, y, generator)
+    loss = interpolation_loss(head, x, y, generator)
     assert loss.item() == pytest.approx(0.0, abs=1e-6)
