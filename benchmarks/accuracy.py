@@ -22,6 +22,7 @@ import time
 import numpy as np
 from common import (
     DOCS,
+    INTERPOLATION_BESIDE_VAT,
     INTERPOLATION_NOT_VAT,
     LABELED_ONLY,
     PAPER_FAITHFUL,
@@ -53,6 +54,8 @@ def make_method(name: str, seed: int):
         )
     if name == "AAE, interpolation in place of VAT":
         return AAEClassifier(random_state=seed, **INTERPOLATION_NOT_VAT)
+    if name == "AAE, interpolation beside VAT":
+        return AAEClassifier(random_state=seed, **INTERPOLATION_BESIDE_VAT)
     if name == "same network, labeled rows only":
         return AAEClassifier(random_state=seed, **LABELED_ONLY)
     if name == "LabelSpreading (knn, PCA-50)":
@@ -69,6 +72,7 @@ METHODS = (
     "AAEClassifier (defaults)",
     "AAE, paper-faithful",
     "AAE, interpolation in place of VAT",
+    "AAE, interpolation beside VAT",
     "same network, labeled rows only",
     "LabelSpreading (knn, PCA-50)",
     "SelfTraining (logistic, PCA-50)",

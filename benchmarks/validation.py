@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from common import (
     DOCS,
+    INTERPOLATION_BESIDE_VAT,
     INTERPOLATION_NOT_VAT,
     LABELED_ONLY,
     PAPER_FAITHFUL,
@@ -48,7 +49,7 @@ CANDIDATES = {
     "reconstruction_weight 0.1": {"reconstruction_weight": 0.1},
     "no adversarial term": {"adversarial_weight": 0.0},
     "no VAT": {"vat_weight": 0.0},
-    "interpolation 12": {"interpolation_weight": 12.0},
+    "interpolation 12": INTERPOLATION_BESIDE_VAT,
     "interpolation 12 in place of VAT": INTERPOLATION_NOT_VAT,
     "no reconstruction": {"reconstruction_weight": 0.0},
     "learning_rate_init 2e-3": {"learning_rate_init": 2e-3},

@@ -174,26 +174,43 @@ def balance_loss(y: torch.Tensor) -> torch.Tensor:
     return (marginal * log_ratio).sum()
 
 
+@dataclass(frozen=True)
+class Interpolation:
+    """Random pairs of a batch's rows and the weights that mix them.
+
+    Calling it on rows ``v`` returns ``lam * v + (1 - lam) * v[partner]``;
+    the same pairs and weights mix the inputs and the class distributions.
+    """
+
+    partner: torch.Tensor
+    lam: torch.Tensor
+
+    @classmethod
+    def draw(
+        cls, n_rows: int, generator: torch.Generator, device: torch.device
+    ) -> "Interpolation":
+        """Each row paired with a random row of the batch, ``lam`` uniform on [0, 1]."""
+        return cls(
+            partner=torch.randperm(n_rows, generator=generator, device=device),
+            lam=torch.rand(n_rows, 1, generator=generator, device=device),
+        )
+
+    def __call__(self, v: torch.Tensor) -> torch.Tensor:
+        return self.lam * v + (1 - self.lam) * v[self.partner]
+
+
 def interpolation_loss(
-    encoder: torch.nn.Module,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    generator: torch.Generator,
+    mixed_logits: torch.Tensor, y: torch.Tensor, mix: Interpolation
 ) -> torch.Tensor:
     """Interpolation consistency of the class head (after Verma et al. 2019).
 
-    Each row is mixed with another row of the batch, ``lam * x + (1 - lam) *
-    x[partner]`` with ``lam`` uniform on [0, 1], and the class head is asked
-    to predict the same mixture of the two rows' class distributions ``y``
-    (detached), by KL divergence. Unlike VAT's small step, the mixes cross
-    the space between rows, so the head learns to change class only where
-    there are few rows.
+    ``mixed_logits`` are the class head's logits at the mixed rows ``mix(x)``;
+    the head is asked to predict the same mixture ``mix(y)`` of the rows'
+    class distributions (detached), by KL divergence. Unlike VAT's small
+    step, the mixes cross the space between rows, so the head learns to
+    change class only where there are few rows.
     """
-    partner = torch.randperm(len(x), generator=generator, device=x.device)
-    lam = torch.rand(len(x), 1, generator=generator, device=x.device)
-    y = y.detach()
-    target = lam * y + (1 - lam) * y[partner]
-    mixed_logits, _ = encoder(lam * x + (1 - lam) * x[partner])
+    target = mix(y.detach())
     return _kl_from(target.clamp_min(1e-8).log(), mixed_logits)
 
 
@@ -266,12 +283,17 @@ def _fused_step(networks, optimizers, batch, config, generator):
     # With every unsupervised term off (the supervised-only ablation) the
     # batch of all rows feeds no loss: skip its encoder pass.
     n_all = len(batch.x) if _uses_all_rows(config) else 0
+    n_labeled = len(batch.x_labeled)
+    rows = [batch.x[:n_all], batch.x_labeled]
+    if config.interpolation_weight > 0:
+        # The mixed rows join the same encoder pass: their prediction does
+        # not depend on the other rows' and one pass is cheaper than two.
+        mix = Interpolation.draw(n_all, generator, device)
+        rows.append(mix(batch.x))
     with config.autocast(device):
-        logits, y, z = _encode(
-            networks.encoder, torch.cat([batch.x[:n_all], batch.x_labeled])
-        )
+        logits, y, z = _encode(networks.encoder, torch.cat(rows))
     logits_all, y_all, z_all = logits[:n_all], y[:n_all], z[:n_all]
-    logits_labeled = logits[n_all:]
+    logits_labeled = logits[n_all : n_all + n_labeled]
     losses: dict[str, torch.Tensor] = {}
     if config.adversarial_weight > 0:
         losses |= _discriminator_step(
@@ -296,9 +318,10 @@ def _fused_step(networks, optimizers, batch, config, generator):
         if config.balance_weight > 0:
             encoder_side["balance"] = (config.balance_weight, balance_loss(y_all))
         if config.interpolation_weight > 0:
+            mixed_logits = logits[n_all + n_labeled :]
             encoder_side["interpolation"] = (
                 config.interpolation_weight,
-                interpolation_loss(networks.encoder, batch.x, y_all, generator),
+                interpolation_loss(mixed_logits, y_all, mix),
             )
     if encoder_side:
         _descend(
@@ -361,9 +384,11 @@ def _phased_step(networks, optimizers, batch, config, generator):
             semi_supervised.append(config.balance_weight * balance)
             losses["balance"] = balance.detach()
         if config.interpolation_weight > 0:
-            mix = interpolation_loss(encoder, batch.x, y, generator)
-            semi_supervised.append(config.interpolation_weight * mix)
-            losses["interpolation"] = mix.detach()
+            mix = Interpolation.draw(len(batch.x), generator, batch.x.device)
+            mixed_logits, _ = encoder(mix(batch.x))
+            consistency = interpolation_loss(mixed_logits, y, mix)
+            semi_supervised.append(config.interpolation_weight * consistency)
+            losses["interpolation"] = consistency.detach()
     if semi_supervised:
         _descend(optimizers["supervised"], sum(semi_supervised))
     return losses

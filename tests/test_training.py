@@ -11,6 +11,7 @@ import skaae._classifier
 import skaae._runtime
 from skaae._networks import Encoder, make_discriminator
 from skaae._training import (
+    Interpolation,
     balance_loss,
     discriminator_loss,
     generator_loss,
@@ -194,20 +195,23 @@ def _encoder_and_rows(n_rows: int):
     return encoder, x, y
 
 
+def _interpolation_loss_at(head, x, y, seed=0):
+    mix = Interpolation.draw(len(x), torch.Generator().manual_seed(seed), x.device)
+    return interpolation_loss(head(mix(x))[0], y, mix)
+
+
 def test_interpolation_loss_of_one_row_is_zero_at_its_own_prediction():
     # One row can only be mixed with itself, so the mix is the row and the
     # target is the encoder's own prediction there.
     encoder, x, y = _encoder_and_rows(1)
-    generator = torch.Generator().manual_seed(0)
-    loss = interpolation_loss(encoder, x, y, generator)
+    loss = _interpolation_loss_at(encoder, x, y)
     assert loss.item() == pytest.approx(0.0, abs=1e-6)
 
 
 def test_interpolation_loss_trains_the_encoder_against_fixed_targets():
     encoder, x, y = _encoder_and_rows(16)
     y.requires_grad_()
-    generator = torch.Generator().manual_seed(0)
-    loss = interpolation_loss(encoder, x, y, generator)
+    loss = _interpolation_loss_at(encoder, x, y)
     assert loss.item() > 0
     loss.backward()
     assert y.grad is None
@@ -226,6 +230,17 @@ def test_interpolation_loss_is_zero_for_a_head_linear_in_the_rows():
     head = AffineProbabilities()
     x = torch.rand(32, 3)
     y = head(x)[0].exp()
-    generator = torch.Generator().manual_seed(0)
-    loss = interpolation_loss(head, x, y, generator)
+    loss = _interpolation_loss_at(head, x, y)
     assert loss.item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_interpolation_pairs_each_row_with_a_partner_and_mixes_by_lam():
+    mix = Interpolation.draw(50, torch.Generator().manual_seed(0), torch.device("cpu"))
+    assert sorted(mix.partner.tolist()) == list(range(50))
+    assert mix.lam.shape == (50, 1)
+    assert bool(((mix.lam >= 0) & (mix.lam <= 1)).all())
+    swap = Interpolation(
+        partner=torch.tensor([1, 0]), lam=torch.tensor([[0.25], [1.0]])
+    )
+    mixed = swap(torch.tensor([[0.0, 8.0], [4.0, 0.0]]))
+    torch.testing.assert_close(mixed, torch.tensor([[3.0, 2.0], [4.0, 0.0]]))
