@@ -364,17 +364,16 @@ class AAEClassifier(
         Weight of the interpolation-consistency term (after Verma et al.
         2019): each row of a batch is mixed with another, with a uniform
         weight, and the class head is asked to predict the same mixture of
-        the two rows' class distributions (KL divergence). It costs one more
-        encoder pass per step (an MNIST epoch 1.09 times as long). 0 (the
-        default) disables it. Try 12 on data where VAT helps little: on
-        Fashion-MNIST's validation rows with 100 labels per class it lowered
-        the error from 17.2 % to 15.8 % beside VAT and to 14.9 % with
-        ``vat_weight=0`` (test rows: 15.3 % against 18.4 %). Beside VAT it
-        lowered MNIST with 10 labels per class by 0.4 points on sound label
-        draws and mended three of five draws that failed, but MNIST with 100
-        labels per class and digits were slightly worse, and without VAT
-        they were worse (validation rounds 17 and 18 of the benchmark
-        pages).
+        the two rows' class distributions (KL divergence). With
+        ``training="fused"`` the mixed rows join the step's encoder pass (an
+        MNIST epoch 1.02 to 1.07 times as long); ``"phased"`` gives them a
+        pass of their own. 0 (the default) disables it. Try 12 with
+        ``vat_weight=0`` on data where VAT helps little: on Fashion-MNIST
+        with 100 labels per class it gave 15.3 % test error against the
+        defaults' 18.4 % (16.1 % beside VAT). Beside VAT it helped MNIST with
+        10 labels per class on validation rows but not on test rows (3.8 %
+        against 3.4 %), and made MNIST with 100 labels per class worse
+        (1.74 % against 1.47 %); see the benchmark pages.
     rampup : float or "auto", default="auto"
         Share of ``fit``'s optimiser steps over which the weights of the terms
         that shape the class head without labels (``adversarial_weight``,
