@@ -215,6 +215,10 @@ def main() -> None:
             "skaae defaults plus interpolation consistency (interpolation_weight 12)",
             {"interpolation_weight": 12.0},
         ),
+        (
+            "skaae defaults, VAT on half the rows (vat_fraction 0.5)",
+            {"vat_fraction": 0.5},
+        ),
     ]:
         model, seconds = timed_fit(X, y_partial, **params)
         flops = skaae_step_flops(X, y_partial, **params) * n_steps

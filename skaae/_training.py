@@ -54,6 +54,7 @@ class TrainingConfig:
     supervised_weight: float
     vat_weight: float
     vat_epsilon: float
+    vat_fraction: float = 1.0
     autocast_dtype: torch.dtype | None = None
     style_prior: StylePrior = standard_normal
     balance_weight: float = 0.0
@@ -265,6 +266,12 @@ def _encode(encoder: torch.nn.Module, x: torch.Tensor):
     return logits, logits.softmax(dim=1), z.float()
 
 
+def _vat_term(encoder, x, logits, config, generator):
+    """VAT over the first ``vat_fraction`` of the batch's (shuffled) rows."""
+    n_rows = math.ceil(config.vat_fraction * len(x))
+    return vat_loss(encoder, x[:n_rows], logits[:n_rows], config.vat_epsilon, generator)
+
+
 def _uses_all_rows(config: TrainingConfig) -> bool:
     return any(getattr(config, name) > 0 for name in UNSUPERVISED_WEIGHTS)
 
@@ -311,9 +318,7 @@ def _fused_step(networks, optimizers, batch, config, generator):
             sup = F.cross_entropy(logits_labeled, batch.y_labeled)
             encoder_side["supervised"] = (config.supervised_weight, sup)
         if config.vat_weight > 0:
-            vat = vat_loss(
-                networks.encoder, batch.x, logits_all, config.vat_epsilon, generator
-            )
+            vat = _vat_term(networks.encoder, batch.x, logits_all, config, generator)
             encoder_side["vat"] = (config.vat_weight, vat)
         if config.balance_weight > 0:
             encoder_side["balance"] = (config.balance_weight, balance_loss(y_all))
@@ -376,7 +381,7 @@ def _phased_step(networks, optimizers, batch, config, generator):
             with torch.set_grad_enabled(config.balance_weight > 0):
                 logits, y, _ = _encode(encoder, batch.x)
         if config.vat_weight > 0:
-            vat = vat_loss(encoder, batch.x, logits, config.vat_epsilon, generator)
+            vat = _vat_term(encoder, batch.x, logits, config, generator)
             semi_supervised.append(config.vat_weight * vat)
             losses["vat"] = vat.detach()
         if config.balance_weight > 0:

@@ -352,6 +352,8 @@ def test_one_row_cannot_teach_two_classes(no_torch_work):
         (dict(batch_size=0), "batch_size"),
         (dict(training="adam"), "training"),
         (dict(vat_epsilon=0), "vat_epsilon"),
+        (dict(vat_fraction=0.0), "vat_fraction"),
+        (dict(vat_fraction=1.5), "vat_fraction"),
         (dict(interpolation_weight=-1.0), "interpolation_weight"),
         (dict(beta_1=1.0), "beta_1"),
         (dict(device="not-a-device"), "not a torch device"),

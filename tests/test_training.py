@@ -186,6 +186,27 @@ def test_class_term_trains_only_when_weighted(digits_partial, training, weight, 
     assert not np.allclose(with_term.predict_proba(X), without.predict_proba(X))
 
 
+@pytest.mark.parametrize("training", ["fused", "phased"])
+@pytest.mark.parametrize(("fraction", "n_perturbed"), [(1.0, 32), (0.5, 16), (0.1, 4)])
+def test_vat_fraction_sets_how_many_rows_vat_perturbs(
+    digits_partial, monkeypatch, training, fraction, n_perturbed
+):
+    seen = []
+    original = skaae._training.vat_loss
+
+    def vat_loss(encoder, x, logits, epsilon, generator):
+        seen.append((len(x), len(logits)))
+        return original(encoder, x, logits, epsilon, generator)
+
+    monkeypatch.setattr(skaae._training, "vat_loss", vat_loss)
+    X, y = digits_partial
+    # 600 rows in batches of 32: 18 full batches, then one of 24.
+    clf = small_aae(training=training, vat_fraction=fraction, max_iter=1).fit(X, y)
+    assert seen[:18] == [(n_perturbed, n_perturbed)] * 18
+    assert seen[18:] == [(int(np.ceil(fraction * 24)),) * 2]
+    assert np.isfinite(clf.history_["vat"]).all()
+
+
 def _encoder_and_rows(n_rows: int):
     torch.manual_seed(0)
     encoder = Encoder(6, (8,), n_classes=3, n_components=2)
