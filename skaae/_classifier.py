@@ -356,10 +356,13 @@ class AAEClassifier(
     vat_fraction : float in (0, 1], default=1.0
         Share of each batch's rows (a random subset: batches are shuffled)
         that VAT perturbs. VAT costs two encoder passes over those rows per
-        step, so a smaller share trains faster: 0.5 made an MNIST epoch at
-        the speed benchmark's architecture 0.87 and 0.95 times as long in
-        two scratch pairs (round 19 of the validation page, where its effect
-        on accuracy is measured).
+        step, so a smaller share does less work: 0.5 takes a tenth of the
+        matrix FLOPs off an MNIST epoch at the speed benchmark's
+        architecture (epoch times 0.87, 0.95 and 1.02 of the defaults' in
+        three noisy timings). On validation rows 0.5 was level with 1.0
+        within one fit's noise: better on MNIST with 10 labels per class and
+        on digits, slightly worse on MNIST with 100 and Fashion-MNIST
+        (round 19 of the validation page).
     balance_weight : float, default=5.0
         Weight of the class-balance term: the KL divergence of each batch's
         mean class distribution from the uniform one, which keeps every class
