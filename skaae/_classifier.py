@@ -376,7 +376,7 @@ class AAEClassifier(
         weight, and the class head is asked to predict the same mixture of
         the two rows' class distributions (KL divergence). With
         ``training="fused"`` the mixed rows join the step's encoder pass (an
-        MNIST epoch 1.02 to 1.07 times as long); ``"phased"`` gives them a
+        MNIST epoch 1.02 to 1.14 times as long); ``"phased"`` gives them a
         pass of their own. 0 (the default) disables it. Try 12 with
         ``vat_weight=0`` on data where VAT helps little: on Fashion-MNIST
         with 100 labels per class it gave 15.3 % test error against the
