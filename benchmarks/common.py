@@ -5,6 +5,7 @@ import os
 import platform
 import shlex
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,25 @@ def _measured(function, args):
     return result, peak_mib
 
 
+def exit_with_parent() -> None:
+    """Make this worker process end when the process that started it ends.
+
+    A worker pool's processes outlive a parent killed by a signal and would
+    go on fitting, sharing the CPU with the next run and spoiling its
+    timings. A daemon thread watches the parent's id and exits with it.
+    """
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def run_isolated(function, *args):
     """Run ``function(*args)`` in a fresh process; return (result, peak RSS MiB).
 
@@ -137,5 +157,7 @@ def run_isolated(function, *args):
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        1, mp_context=get_context("spawn"), initializer=exit_with_parent
+    ) as pool:
         return pool.submit(_measured, function, args).result()

@@ -23,6 +23,7 @@ from common import (
     INTERPOLATION_NOT_VAT,
     LABELED_ONLY,
     PAPER_FAITHFUL,
+    exit_with_parent,
     header,
     markdown_table,
     split,
@@ -70,6 +71,7 @@ def _data(dataset: str, data_home: str | None):
 
 
 def _init_worker(n_threads: int) -> None:
+    exit_with_parent()
     torch.set_num_threads(n_threads)
 
 

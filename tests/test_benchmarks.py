@@ -146,3 +146,60 @@ def test_peak_sampler_sees_a_temporary_allocation():
         time.sleep(0.05)  # many sampling periods
         del block
     assert sampler.peak - before > 32
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+sys.path.insert(0, {benchmarks!r})
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from common import exit_with_parent
+
+def report_pid_and_wait(path):
+    with open(path, "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(120)
+
+if __name__ == "__main__":
+    context = get_context("spawn")
+    pool = ProcessPoolExecutor(1, mp_context=context, initializer=exit_with_parent)
+    pool.submit(report_pid_and_wait, {pid_file!r}).result()
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_pool_workers_end_when_their_parent_is_killed(tmp_path):
+    # A stopped benchmark must not leave fits running that would share the CPU
+    # with, and spoil the timings of, the next run.
+    import subprocess
+
+    pid_file = tmp_path / "worker.pid"
+    script = tmp_path / "parent.py"
+    benchmarks = str(Path(__file__).resolve().parents[1] / "benchmarks")
+    script.write_text(
+        _ORPHAN_SCRIPT.format(benchmarks=benchmarks, pid_file=str(pid_file))
+    )
+    parent = subprocess.Popen([sys.executable, str(script)])
+    try:
+        deadline = time.monotonic() + 120
+        while not (pid_file.exists() and pid_file.read_text()):
+            assert time.monotonic() < deadline, "the worker never started"
+            time.sleep(0.2)
+        worker = int(pid_file.read_text())
+        assert _alive(worker)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 20
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(worker)
+    finally:
+        parent.kill()
