@@ -358,8 +358,10 @@ class AAEClassifier(
         that VAT perturbs. VAT costs two encoder passes over those rows per
         step, so a smaller share does less work: 0.5 takes a tenth of the
         matrix FLOPs off an MNIST epoch at the speed benchmark's
-        architecture (epoch times 0.87, 0.95 and 1.02 of the defaults' in
-        three noisy timings). On validation rows 0.5 was level with 1.0
+        architecture. Whether that shortens the epoch depends on the CPU:
+        0.87, 0.95 and 1.02 of the defaults' epoch time in three noisy
+        timings on one machine, 1.01 on another whose matrix products are
+        not what limits an epoch (round 20). On validation rows 0.5 was level with 1.0
         within one fit's noise: better on MNIST with 10 labels per class and
         on digits, slightly worse on MNIST with 100 and Fashion-MNIST
         (round 19 of the validation page).
