@@ -52,9 +52,9 @@ def make_method(name: str, seed: int):
         return AAEClassifier(
             random_state=seed, max_iter=PAPER_FAITHFUL_EPOCHS, **PAPER_FAITHFUL
         )
-    if name == "AAE, interpolation in place of VAT":
+    if name == "AAE, interpolation in place of VAT, no style term":
         return AAEClassifier(random_state=seed, **INTERPOLATION_NOT_VAT)
-    if name == "AAE, interpolation beside VAT":
+    if name == "AAE, interpolation beside VAT, no style term":
         return AAEClassifier(random_state=seed, **INTERPOLATION_BESIDE_VAT)
     if name == "same network, labeled rows only":
         return AAEClassifier(random_state=seed, **LABELED_ONLY)
@@ -71,8 +71,8 @@ def make_method(name: str, seed: int):
 METHODS = (
     "AAEClassifier (defaults)",
     "AAE, paper-faithful",
-    "AAE, interpolation in place of VAT",
-    "AAE, interpolation beside VAT",
+    "AAE, interpolation in place of VAT, no style term",
+    "AAE, interpolation beside VAT, no style term",
     "same network, labeled rows only",
     "LabelSpreading (knn, PCA-50)",
     "SelfTraining (logistic, PCA-50)",
@@ -83,7 +83,7 @@ CASES = ("mnist:100", "mnist:10", "fashion-mnist:100", "digits:5")
 # on Fashion-MNIST's validation rows.
 _ONLY_ON = {
     "AAE, paper-faithful": ("mnist:100",),
-    "AAE, interpolation in place of VAT": ("fashion-mnist:100",),
+    "AAE, interpolation in place of VAT, no style term": ("fashion-mnist:100",),
 }
 
 

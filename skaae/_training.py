@@ -21,7 +21,12 @@ from ._rows import RowSource
 
 # The weights of the terms that read the class distribution of every row of
 # the batch (in the phased step, from one more pass of those rows).
-CLASS_TERM_WEIGHTS = ("vat_weight", "balance_weight", "interpolation_weight")
+CLASS_TERM_WEIGHTS = (
+    "vat_weight",
+    "balance_weight",
+    "interpolation_weight",
+    "style_invariance_weight",
+)
 
 # The weights that ``rampup`` grows from near zero: the terms that shape the
 # class head without labels. Reconstruction is left out: it does not choose
@@ -59,6 +64,8 @@ class TrainingConfig:
     style_prior: StylePrior = standard_normal
     balance_weight: float = 0.0
     interpolation_weight: float = 0.0
+    style_invariance_weight: float = 0.0
+    style_invariance_scale: float = 1.0
     rampup: float = 0.0
 
     def autocast(self, device: torch.device) -> AbstractContextManager:
@@ -80,11 +87,13 @@ class Batch:
 # ---------------------------------------------------------------- losses
 
 
-def reconstruction_loss(
-    networks: Networks, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor
-) -> torch.Tensor:
-    """Mean squared error of the decoder's rebuild of x from [y, z]."""
-    x_hat = networks.decoder(torch.cat([y, z], dim=1))
+def rebuild(decoder: torch.nn.Module, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """The decoder's rebuild of rows from their codes [y, z]."""
+    return decoder(torch.cat([y, z], dim=1))
+
+
+def reconstruction_loss(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of the decoder's rebuild ``x_hat`` of x."""
     return F.mse_loss(x_hat.float(), x)
 
 
@@ -136,19 +145,20 @@ def _kl_from(log_p: torch.Tensor, logits_q: torch.Tensor) -> torch.Tensor:
     )
 
 
-def vat_loss(
+def vat_perturbation(
     encoder: torch.nn.Module,
     x: torch.Tensor,
     logits: torch.Tensor,
     epsilon: float,
     generator: torch.Generator,
 ) -> torch.Tensor:
-    """Virtual adversarial training loss of the class head (Miyato et al. 2018).
+    """Virtual adversarial step of each row (Miyato et al. 2018), detached.
 
     One power iteration finds the direction in which the class distribution
-    changes fastest; the loss is the KL divergence between the prediction at
-    x and at x moved along that direction by ``epsilon`` times the
-    root-mean-square row norm (``sqrt(n_features)`` for standardised rows).
+    changes fastest; the step goes ``epsilon`` times the root-mean-square
+    row norm (``sqrt(n_features)`` for standardised rows) along it. VAT's
+    loss is the KL divergence between the predictions at x and at x plus the
+    step (:func:`consistency_losses`).
     """
     log_p = logits.detach().log_softmax(dim=1)
     rms_norm = math.sqrt(x.shape[1])
@@ -157,8 +167,48 @@ def vat_loss(
     ).requires_grad_()
     probe_logits, _ = encoder(x + _VAT_PROBE * rms_norm * direction)
     (grad,) = torch.autograd.grad(_kl_from(log_p, probe_logits), direction)
-    adversarial_logits, _ = encoder(x + epsilon * rms_norm * _unit_rows(grad))
-    return _kl_from(log_p, adversarial_logits)
+    return epsilon * rms_norm * _unit_rows(grad)
+
+
+def style_shift(
+    decoder: torch.nn.Module,
+    y: torch.Tensor,
+    z: torch.Tensor,
+    rebuilt: torch.Tensor,
+    scale: float,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """How the decoder moves each row when its style code takes a random step.
+
+    The step is Gaussian with standard deviation ``scale`` in every component
+    of z; the class code y stays. Returns ``decoder([y, z + step]) -
+    rebuilt``, where ``rebuilt`` is the decoder's output at [y, z], detached:
+    a change of style that, as far as the decoder has learnt, leaves the
+    class alone.
+    """
+    with torch.no_grad():
+        step = scale * torch.randn(z.shape, generator=generator, device=z.device)
+        moved = rebuild(decoder, y.detach(), z.detach() + step)
+        return moved.float() - rebuilt.detach().float()
+
+
+def consistency_losses(
+    encoder: torch.nn.Module, moved: dict[str, tuple[torch.Tensor, torch.Tensor]]
+) -> dict[str, torch.Tensor]:
+    """KL divergence of the class head at moved rows from its prediction before.
+
+    ``moved`` maps a term's name to its moved rows and the (detached) logits
+    of the rows before the move. VAT moves rows along an adversarial
+    isotropic step, the style-invariance term along the decoder's style
+    directions, which follow the data. All moved rows go through one encoder
+    pass: larger matrix products, fewer passes.
+    """
+    moved_logits, _ = encoder(torch.cat([rows for rows, _ in moved.values()]))
+    parts = moved_logits.split([len(rows) for rows, _ in moved.values()])
+    return {
+        name: _kl_from(logits.detach().log_softmax(dim=1), part)
+        for (name, (_, logits)), part in zip(moved.items(), parts, strict=True)
+    }
 
 
 def balance_loss(y: torch.Tensor) -> torch.Tensor:
@@ -266,10 +316,23 @@ def _encode(encoder: torch.nn.Module, x: torch.Tensor):
     return logits, logits.softmax(dim=1), z.float()
 
 
-def _vat_term(encoder, x, logits, config, generator):
-    """VAT over the first ``vat_fraction`` of the batch's (shuffled) rows."""
-    n_rows = math.ceil(config.vat_fraction * len(x))
-    return vat_loss(encoder, x[:n_rows], logits[:n_rows], config.vat_epsilon, generator)
+def _moved_rows(networks, x, logits, y, z, rebuilt, config, generator):
+    """The rows that VAT and the style-invariance term move, with their logits."""
+    moved = {}
+    if config.vat_weight > 0:
+        # VAT over the first ``vat_fraction`` of the batch's (shuffled) rows.
+        n_rows = math.ceil(config.vat_fraction * len(x))
+        x_vat, logits_vat = x[:n_rows], logits[:n_rows]
+        step = vat_perturbation(
+            networks.encoder, x_vat, logits_vat, config.vat_epsilon, generator
+        )
+        moved["vat"] = (x_vat + step, logits_vat)
+    if config.style_invariance_weight > 0:
+        shift = style_shift(
+            networks.decoder, y, z, rebuilt, config.style_invariance_scale, generator
+        )
+        moved["style_invariance"] = (x + shift, logits)
+    return moved
 
 
 def _uses_all_rows(config: TrainingConfig) -> bool:
@@ -308,8 +371,11 @@ def _fused_step(networks, optimizers, batch, config, generator):
         )
     encoder_side: dict[str, tuple[float, torch.Tensor]] = {}
     with config.autocast(device):
+        rebuilt = None
+        if config.reconstruction_weight > 0 or config.style_invariance_weight > 0:
+            rebuilt = rebuild(networks.decoder, y_all, z_all)
         if config.reconstruction_weight > 0:
-            rec = reconstruction_loss(networks, batch.x, y_all, z_all)
+            rec = reconstruction_loss(rebuilt, batch.x)
             encoder_side["reconstruction"] = (config.reconstruction_weight, rec)
         if config.adversarial_weight > 0:
             adv = _generator_loss(networks, y_all, z_all)
@@ -317,9 +383,12 @@ def _fused_step(networks, optimizers, batch, config, generator):
         if len(batch.y_labeled):
             sup = F.cross_entropy(logits_labeled, batch.y_labeled)
             encoder_side["supervised"] = (config.supervised_weight, sup)
-        if config.vat_weight > 0:
-            vat = _vat_term(networks.encoder, batch.x, logits_all, config, generator)
-            encoder_side["vat"] = (config.vat_weight, vat)
+        moved = _moved_rows(
+            networks, batch.x, logits_all, y_all, z_all, rebuilt, config, generator
+        )
+        if moved:
+            for name, loss in consistency_losses(networks.encoder, moved).items():
+                encoder_side[name] = (getattr(config, f"{name}_weight"), loss)
         if config.balance_weight > 0:
             encoder_side["balance"] = (config.balance_weight, balance_loss(y_all))
         if config.interpolation_weight > 0:
@@ -344,8 +413,8 @@ def _phased_step(networks, optimizers, batch, config, generator):
 
     Reconstruction updates encoder and decoder; regularisation updates the
     discriminators, then the encoder as generator; the semi-supervised phase
-    updates the encoder on the labeled rows (plus the VAT, balance and
-    interpolation terms when enabled).
+    updates the encoder on the labeled rows (plus the VAT, balance,
+    style-invariance and interpolation terms when enabled).
     """
     losses: dict[str, torch.Tensor] = {}
     encoder = networks.encoder
@@ -353,7 +422,7 @@ def _phased_step(networks, optimizers, batch, config, generator):
     if config.reconstruction_weight > 0:
         with autocast:
             _, y, z = _encode(encoder, batch.x)
-            rec = reconstruction_loss(networks, batch.x, y, z)
+            rec = reconstruction_loss(rebuild(networks.decoder, y, z), batch.x)
         _descend(optimizers["reconstruction"], config.reconstruction_weight * rec)
         losses["reconstruction"] = rec.detach()
     if config.adversarial_weight > 0:
@@ -376,14 +445,22 @@ def _phased_step(networks, optimizers, batch, config, generator):
             losses["supervised"] = sup.detach()
             losses["labeled_accuracy"] = _accuracy(logits_labeled, batch.y_labeled)
         if _uses_class_terms(config):
-            # One pass over all rows serves every term: VAT and interpolation
-            # detach it, the balance term needs the gradient of y.
+            # One pass over all rows serves every term: VAT, style invariance
+            # and interpolation detach it, the balance term needs the
+            # gradient of y.
             with torch.set_grad_enabled(config.balance_weight > 0):
-                logits, y, _ = _encode(encoder, batch.x)
-        if config.vat_weight > 0:
-            vat = _vat_term(encoder, batch.x, logits, config, generator)
-            semi_supervised.append(config.vat_weight * vat)
-            losses["vat"] = vat.detach()
+                logits, y, z = _encode(encoder, batch.x)
+            rebuilt = None
+            if config.style_invariance_weight > 0:
+                with torch.no_grad():
+                    rebuilt = rebuild(networks.decoder, y, z)
+            moved = _moved_rows(
+                networks, batch.x, logits, y, z, rebuilt, config, generator
+            )
+            if moved:
+                for name, loss in consistency_losses(encoder, moved).items():
+                    semi_supervised.append(getattr(config, f"{name}_weight") * loss)
+                    losses[name] = loss.detach()
         if config.balance_weight > 0:
             balance = balance_loss(y)
             semi_supervised.append(config.balance_weight * balance)

@@ -20,7 +20,13 @@ from ._classifier import AAEClassifier, _draw_seed
 _PHASES = {
     "reconstruction": ("reconstruction",),
     "regularisation": ("discriminator_cat", "discriminator_style", "generator"),
-    "semi-supervised": ("supervised", "vat", "balance"),
+    "semi-supervised": (
+        "supervised",
+        "vat",
+        "balance",
+        "style_invariance",
+        "interpolation",
+    ),
     "accuracy": ("labeled_accuracy",),
 }
 
@@ -181,8 +187,9 @@ def plot_history(estimator, *, fig=None):
 
     One panel per phase: reconstruction; regularisation (both
     discriminators and the encoder as generator); the semi-supervised
-    losses (cross-entropy, VAT, class balance); the accuracy on labeled batches, with
-    the validation score when early stopping was on.
+    losses (cross-entropy, VAT, class balance, style invariance and
+    interpolation consistency, those that ran); the accuracy on labeled
+    batches, with the validation score when early stopping was on.
 
     Parameters
     ----------

@@ -226,7 +226,9 @@ def test_unfitted_estimator_cannot_generate(method):
 
 @pytest.mark.parametrize("method", list(GENERATION))
 def test_an_untrained_decoder_does_not_generate(method):
-    clf = small_aae(max_iter=1, reconstruction_weight=0).fit(_rows(), _labels())
+    clf = small_aae(max_iter=1, reconstruction_weight=0, style_invariance_weight=0).fit(
+        _rows(), _labels()
+    )
     with pytest.raises(ValueError, match="reconstruction_weight=0"):
         getattr(clf, method)(*GENERATION[method])
 
@@ -355,6 +357,9 @@ def test_one_row_cannot_teach_two_classes(no_torch_work):
         (dict(vat_fraction=0.0), "vat_fraction"),
         (dict(vat_fraction=1.5), "vat_fraction"),
         (dict(interpolation_weight=-1.0), "interpolation_weight"),
+        (dict(style_invariance_weight=-1.0), "style_invariance_weight"),
+        (dict(style_invariance_scale=0.0), "style_invariance_scale"),
+        (dict(reconstruction_weight=0.0), "leaves untrained"),
         (dict(beta_1=1.0), "beta_1"),
         (dict(device="not-a-device"), "not a torch device"),
     ],

@@ -55,6 +55,7 @@ def test_fitted_attributes(digits_partial):
         "supervised",
         "vat",
         "balance",
+        "style_invariance",
         "labeled_accuracy",
     }
     assert set(clf.history_) == expected
@@ -226,5 +227,6 @@ def test_phased_training_runs_every_phase(digits_partial):
         "generator",
         "supervised",
         "balance",
+        "style_invariance",
         "labeled_accuracy",
     }

@@ -13,9 +13,12 @@ from skaae._networks import Encoder, make_discriminator
 from skaae._training import (
     Interpolation,
     balance_loss,
+    consistency_losses,
     discriminator_loss,
     generator_loss,
     interpolation_loss,
+    rebuild,
+    style_shift,
 )
 from skaae.datasets import hide_labels
 
@@ -119,6 +122,7 @@ def test_rampup_scales_the_unsupervised_class_terms_only(digits_partial, step_co
         "vat_weight": 4.0,
         "balance_weight": 2.0,
         "interpolation_weight": 1.0,
+        "style_invariance_weight": 3.0,
         "reconstruction_weight": 0.1,
         "supervised_weight": 5.0,
     }
@@ -153,6 +157,38 @@ def test_fit_resolves_auto_rampup_from_the_labels(
     assert (step_configs[0].vat_weight < 4.0) is ramps
 
 
+def test_style_shift_moves_rows_along_the_decoders_style_directions():
+    torch.manual_seed(0)
+    n_classes, n_components, n_features = 3, 2, 5
+    decoder = torch.nn.Linear(n_classes + n_components, n_features)
+    y, z = torch.eye(n_classes)[[0, 2, 1, 1]], torch.randn(4, n_components)
+    rebuilt = rebuild(decoder, y, z)
+    shift = style_shift(decoder, y, z, rebuilt, 0.5, torch.Generator().manual_seed(7))
+    step = 0.5 * torch.randn(z.shape, generator=torch.Generator().manual_seed(7))
+    # A linear decoder moves every row by its style columns times the step.
+    expected = step @ decoder.weight[:, n_classes:].T
+    torch.testing.assert_close(shift, expected.detach())
+    assert not shift.requires_grad
+
+
+def test_consistency_losses_compare_each_terms_moved_rows_with_the_rows():
+    torch.manual_seed(0)
+    encoder = Encoder(5, (8,), n_classes=3, n_components=2)
+    x = torch.randn(6, 5)
+    logits, _ = encoder(x)
+    moves = {"still": torch.zeros_like(x), "far": 3 * torch.randn_like(x)}
+    moved = {name: (x + move, logits) for name, move in moves.items()}
+    losses = consistency_losses(encoder, moved)
+    assert losses["still"].item() == pytest.approx(0.0, abs=1e-6)
+    far_alone = consistency_losses(encoder, {"far": moved["far"]})["far"]
+    assert losses["far"].item() == pytest.approx(far_alone.item(), rel=1e-5)
+    assert losses["far"].item() > 0
+    losses["far"].backward()
+    # The rows' logits are targets only: the moved rows' pass trains the head.
+    assert encoder.class_head.weight.grad is not None
+    assert encoder.style_head.weight.grad is None
+
+
 def test_balance_loss_is_the_kl_divergence_of_the_mean_from_uniform():
     uniform_rows = torch.eye(4)  # one row per class: the mean is uniform
     assert balance_loss(uniform_rows).item() == pytest.approx(0.0, abs=1e-7)
@@ -175,7 +211,11 @@ def test_beta_1_sets_every_adam_optimiser(digits_partial, training):
 @pytest.mark.parametrize("training", ["fused", "phased"])
 @pytest.mark.parametrize(
     ("weight", "loss"),
-    [("balance_weight", "balance"), ("interpolation_weight", "interpolation")],
+    [
+        ("balance_weight", "balance"),
+        ("interpolation_weight", "interpolation"),
+        ("style_invariance_weight", "style_invariance"),
+    ],
 )
 def test_class_term_trains_only_when_weighted(digits_partial, training, weight, loss):
     X, y = digits_partial
@@ -192,13 +232,13 @@ def test_vat_fraction_sets_how_many_rows_vat_perturbs(
     digits_partial, monkeypatch, training, fraction, n_perturbed
 ):
     seen = []
-    original = skaae._training.vat_loss
+    original = skaae._training.vat_perturbation
 
-    def vat_loss(encoder, x, logits, epsilon, generator):
+    def vat_perturbation(encoder, x, logits, epsilon, generator):
         seen.append((len(x), len(logits)))
         return original(encoder, x, logits, epsilon, generator)
 
-    monkeypatch.setattr(skaae._training, "vat_loss", vat_loss)
+    monkeypatch.setattr(skaae._training, "vat_perturbation", vat_perturbation)
     X, y = digits_partial
     # 600 rows in batches of 32: 18 full batches, then one of 24.
     clf = small_aae(training=training, vat_fraction=fraction, max_iter=1).fit(X, y)
