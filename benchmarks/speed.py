@@ -210,6 +210,10 @@ def main() -> None:
     for name, params in [
         ("skaae defaults (fused step, VAT, precision auto)", {}),
         ("skaae defaults, float32", {"precision": "float32"}),
+        (
+            "skaae defaults without the style-invariance term",
+            {"style_invariance_weight": 0.0},
+        ),
         ("skaae paper-faithful (phased, no VAT, no balance term)", PAPER_FAITHFUL),
         (
             "skaae defaults plus interpolation consistency (interpolation_weight 12)",

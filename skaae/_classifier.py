@@ -389,13 +389,11 @@ class AAEClassifier(
         the two rows' class distributions (KL divergence). With
         ``training="fused"`` the mixed rows join the step's encoder pass (an
         MNIST epoch 1.02 to 1.14 times as long); ``"phased"`` gives them a
-        pass of their own. 0 (the default) disables it. Try 12 with
-        ``vat_weight=0`` on data where VAT helps little: on Fashion-MNIST
-        with 100 labels per class it gave 15.3 % test error against the
-        defaults' 18.4 % (16.1 % beside VAT). Beside VAT it helped MNIST with
-        10 labels per class on validation rows but not on test rows (3.8 %
-        against 3.4 %), and made MNIST with 100 labels per class worse
-        (1.74 % against 1.47 %); see the benchmark pages.
+        pass of their own. 0 (the default) disables it. Before the
+        style-invariance term existed (``style_invariance_weight=0``), 12
+        with ``vat_weight=0`` gave 15.3 % test error on Fashion-MNIST with 100
+        labels per class against those defaults' 18.4 %, but beside VAT it
+        made MNIST worse on test rows; see the benchmark pages.
     style_invariance_weight : float, default=4.0
         Weight of the style-invariance term: each row's style code z takes a
         random Gaussian step, the decoder turns the step into a change of the
