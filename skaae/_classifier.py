@@ -400,8 +400,8 @@ class AAEClassifier(
         row (``decoder([y, z + step]) - decoder([y, z])``, the class code y
         kept), and the class head is asked to give the changed row the class
         distribution it gives the row (KL divergence). It teaches the head to
-        ignore what the style code varies, such as slant and stroke width,
-        along directions that follow the data, where VAT's are isotropic. The
+        ignore what the style code varies within a class, along directions
+        that follow the data, where VAT's are isotropic. The
         moved rows join VAT's adversarial encoder pass (an MNIST epoch at the
         speed benchmark's architecture took 1.05 times as long as without
         the term). Needs ``reconstruction_weight > 0``; 0 disables it. See
