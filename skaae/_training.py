@@ -335,6 +335,21 @@ def _moved_rows(networks, x, logits, y, z, rebuilt, config, generator):
     return moved
 
 
+def _consistency_terms(networks, x, logits, y, z, rebuilt, config, generator):
+    """VAT's and the style-invariance term's losses, with their weights.
+
+    Both come from one encoder pass over the rows they move; empty when both
+    terms are off.
+    """
+    moved = _moved_rows(networks, x, logits, y, z, rebuilt, config, generator)
+    if not moved:
+        return {}
+    losses = consistency_losses(networks.encoder, moved)
+    return {
+        name: (getattr(config, f"{name}_weight"), loss) for name, loss in losses.items()
+    }
+
+
 def _uses_all_rows(config: TrainingConfig) -> bool:
     return any(getattr(config, name) > 0 for name in UNSUPERVISED_WEIGHTS)
 
@@ -383,12 +398,9 @@ def _fused_step(networks, optimizers, batch, config, generator):
         if len(batch.y_labeled):
             sup = F.cross_entropy(logits_labeled, batch.y_labeled)
             encoder_side["supervised"] = (config.supervised_weight, sup)
-        moved = _moved_rows(
+        encoder_side |= _consistency_terms(
             networks, batch.x, logits_all, y_all, z_all, rebuilt, config, generator
         )
-        if moved:
-            for name, loss in consistency_losses(networks.encoder, moved).items():
-                encoder_side[name] = (getattr(config, f"{name}_weight"), loss)
         if config.balance_weight > 0:
             encoder_side["balance"] = (config.balance_weight, balance_loss(y_all))
         if config.interpolation_weight > 0:
@@ -454,13 +466,11 @@ def _phased_step(networks, optimizers, batch, config, generator):
             if config.style_invariance_weight > 0:
                 with torch.no_grad():
                     rebuilt = rebuild(networks.decoder, y, z)
-            moved = _moved_rows(
+            for name, (weight, loss) in _consistency_terms(
                 networks, batch.x, logits, y, z, rebuilt, config, generator
-            )
-            if moved:
-                for name, loss in consistency_losses(encoder, moved).items():
-                    semi_supervised.append(getattr(config, f"{name}_weight") * loss)
-                    losses[name] = loss.detach()
+            ).items():
+                semi_supervised.append(weight * loss)
+                losses[name] = loss.detach()
         if config.balance_weight > 0:
             balance = balance_loss(y)
             semi_supervised.append(config.balance_weight * balance)
