@@ -33,6 +33,7 @@ PAPER_FAITHFUL = {
     "vat_weight": 0.0,
     "balance_weight": 0.0,
     "style_invariance_weight": 0.0,
+    "discriminator_interval": 1,
     "batch_size": 100,
     "learning_rate": "constant",
     "beta_1": 0.9,

@@ -214,6 +214,11 @@ def main() -> None:
             "skaae defaults without the style-invariance term",
             {"style_invariance_weight": 0.0},
         ),
+        (
+            "skaae defaults, discriminators trained every step "
+            "(discriminator_interval 1)",
+            {"discriminator_interval": 1},
+        ),
         ("skaae paper-faithful (phased, no VAT, no balance term)", PAPER_FAITHFUL),
         (
             "skaae defaults plus interpolation consistency (interpolation_weight 12)",

@@ -58,6 +58,8 @@ CANDIDATES = {
     "style_invariance_scale 0.5": {"style_invariance_scale": 0.5},
     "style_invariance_scale 2": {"style_invariance_scale": 2.0},
     "style_invariance_weight 8": {"style_invariance_weight": 8.0},
+    "discriminator_interval 1": {"discriminator_interval": 1},
+    "discriminator_interval 4": {"discriminator_interval": 4},
     "learning_rate_init 2e-3": {"learning_rate_init": 2e-3},
     "batch 512, lr 2e-3": {"batch_size": 512, "learning_rate_init": 2e-3},
     "batch 128": {"batch_size": 128},

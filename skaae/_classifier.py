@@ -410,6 +410,14 @@ class AAEClassifier(
     style_invariance_scale : float, default=1.0
         Standard deviation of the step of the style code, in the units of z
         (the ``"normal"`` prior has unit variance).
+    discriminator_interval : int, default=2
+        The discriminators take an optimiser step on every
+        ``discriminator_interval``-th mini-batch, the first included; the
+        encoder's generator term is computed on every mini-batch, against
+        the discriminators as they stand. 1 trains them on every
+        mini-batch, as the paper does. Their step is a large share of a
+        step's time when the batches are small; see :ref:`the user guide
+        <discriminator-interval>` for what 2 changed in the benchmarks.
     rampup : float or "auto", default="auto"
         Share of ``fit``'s optimiser steps over which the weights of the terms
         that shape the class head without labels (``adversarial_weight``,
@@ -597,6 +605,7 @@ class AAEClassifier(
         "interpolation_weight": [Interval(Real, 0, None, closed="left")],
         "style_invariance_weight": [Interval(Real, 0, None, closed="left")],
         "style_invariance_scale": [Interval(Real, 0, None, closed="neither")],
+        "discriminator_interval": [Interval(Integral, 1, None, closed="left")],
         "precision": [StrOptions({"auto", "bfloat16", "float32"})],
         "prior": [StrOptions(set(priors.BUILT_IN)), callable],
         "early_stopping": ["boolean"],
@@ -632,6 +641,7 @@ class AAEClassifier(
         interpolation_weight=0.0,
         style_invariance_weight=4.0,
         style_invariance_scale=1.0,
+        discriminator_interval=2,
         rampup="auto",
         precision="auto",
         prior="normal",
@@ -664,6 +674,7 @@ class AAEClassifier(
         self.interpolation_weight = interpolation_weight
         self.style_invariance_weight = style_invariance_weight
         self.style_invariance_scale = style_invariance_scale
+        self.discriminator_interval = discriminator_interval
         self.rampup = rampup
         self.precision = precision
         self.prior = prior
@@ -1022,6 +1033,7 @@ class AAEClassifier(
             interpolation_weight=self.interpolation_weight,
             style_invariance_weight=self.style_invariance_weight,
             style_invariance_scale=self.style_invariance_scale,
+            discriminator_interval=self.discriminator_interval,
             rampup=rampup,
         )
 

@@ -66,6 +66,7 @@ class TrainingConfig:
     interpolation_weight: float = 0.0
     style_invariance_weight: float = 0.0
     style_invariance_scale: float = 1.0
+    discriminator_interval: int = 1
     rampup: float = 0.0
 
     def autocast(self, device: torch.device) -> AbstractContextManager:
@@ -358,11 +359,12 @@ def _uses_class_terms(config: TrainingConfig) -> bool:
     return any(getattr(config, name) > 0 for name in CLASS_TERM_WEIGHTS)
 
 
-def _fused_step(networks, optimizers, batch, config, generator):
+def _fused_step(networks, optimizers, batch, config, generator, train_discriminators):
     """One encoder pass over all and labeled rows, one backward of the weighted sum.
 
-    The discriminators step first, on detached codes, so the encoder's
-    generator term is computed against the freshly updated discriminators.
+    When ``train_discriminators`` is true the discriminators step first, on
+    detached codes, so the encoder's generator term is computed against the
+    freshly updated discriminators.
     """
     device = batch.x.device
     # With every unsupervised term off (the supervised-only ablation) the
@@ -380,7 +382,7 @@ def _fused_step(networks, optimizers, batch, config, generator):
     logits_all, y_all, z_all = logits[:n_all], y[:n_all], z[:n_all]
     logits_labeled = logits[n_all : n_all + n_labeled]
     losses: dict[str, torch.Tensor] = {}
-    if config.adversarial_weight > 0:
+    if config.adversarial_weight > 0 and train_discriminators:
         losses |= _discriminator_step(
             networks, optimizers["discriminators"], y_all, z_all, generator, config
         )
@@ -420,13 +422,14 @@ def _fused_step(networks, optimizers, batch, config, generator):
     return losses
 
 
-def _phased_step(networks, optimizers, batch, config, generator):
+def _phased_step(networks, optimizers, batch, config, generator, train_discriminators):
     """The paper's three phases, each its own optimiser step.
 
     Reconstruction updates encoder and decoder; regularisation updates the
-    discriminators, then the encoder as generator; the semi-supervised phase
-    updates the encoder on the labeled rows (plus the VAT, balance,
-    style-invariance and interpolation terms when enabled).
+    discriminators (when ``train_discriminators`` is true), then the encoder
+    as generator; the semi-supervised phase updates the encoder on the
+    labeled rows (plus the VAT, balance, style-invariance and interpolation
+    terms when enabled).
     """
     losses: dict[str, torch.Tensor] = {}
     encoder = networks.encoder
@@ -438,11 +441,12 @@ def _phased_step(networks, optimizers, batch, config, generator):
         _descend(optimizers["reconstruction"], config.reconstruction_weight * rec)
         losses["reconstruction"] = rec.detach()
     if config.adversarial_weight > 0:
-        with torch.no_grad(), autocast:
-            _, y, z = _encode(encoder, batch.x)
-        losses |= _discriminator_step(
-            networks, optimizers["discriminators"], y, z, generator, config
-        )
+        if train_discriminators:
+            with torch.no_grad(), autocast:
+                _, y, z = _encode(encoder, batch.x)
+            losses |= _discriminator_step(
+                networks, optimizers["discriminators"], y, z, generator, config
+            )
         with autocast:
             _, y, z = _encode(encoder, batch.x)
             adv = _generator_loss(networks, y, z)
@@ -639,9 +643,10 @@ def train_epochs(
     Yields
     ------
     means : dict of str to float
-        The epoch's mean of every loss that was computed, and the accuracy
-        on the labeled batches. Values may be NaN or infinite: judging them
-        is the caller's job.
+        The epoch's mean of every loss over the steps that computed it (the
+        discriminators' losses over the steps that trained them), and the
+        accuracy on the labeled batches. Values may be NaN or infinite:
+        judging them is the caller's job.
     """
     device = y_labeled.device
     rng = np.random.default_rng(seed)
@@ -658,22 +663,30 @@ def train_epochs(
     n_done = 0
     for _ in range(config.max_iter):
         totals: dict[str, torch.Tensor] = {}
+        counts: dict[str, int] = {}
         n_batches = 0
         for batch in _epoch_batches(
             rows, n_samples, labeled_index, y_labeled, config.batch_size, rng
         ):
             step_config = _ramped(config, ramp(n_done)) if config.rampup else config
+            train_discriminators = n_done % config.discriminator_interval == 0
             n_done += 1
             for name, value in step(
-                networks, optimizers, batch, step_config, generator
+                networks,
+                optimizers,
+                batch,
+                step_config,
+                generator,
+                train_discriminators,
             ).items():
                 totals[name] = totals.get(name, 0.0) + value
+                counts[name] = counts.get(name, 0) + 1
             for scheduler in schedulers:
                 scheduler.step()
             n_batches += 1
             if stop_requested():
                 break
         if n_batches == batches_per_epoch:
-            yield {name: float(total) / n_batches for name, total in totals.items()}
+            yield {name: float(total) / counts[name] for name, total in totals.items()}
         if stop_requested():
             return

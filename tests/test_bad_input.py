@@ -359,6 +359,8 @@ def test_one_row_cannot_teach_two_classes(no_torch_work):
         (dict(interpolation_weight=-1.0), "interpolation_weight"),
         (dict(style_invariance_weight=-1.0), "style_invariance_weight"),
         (dict(style_invariance_scale=0.0), "style_invariance_scale"),
+        (dict(discriminator_interval=0), "discriminator_interval"),
+        (dict(discriminator_interval=1.5), "discriminator_interval"),
         (dict(reconstruction_weight=0.0), "leaves untrained"),
         (dict(beta_1=1.0), "beta_1"),
         (dict(device="not-a-device"), "not a torch device"),

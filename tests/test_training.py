@@ -106,9 +106,11 @@ def step_configs(monkeypatch):
     seen = []
     original = skaae._training._STEPS["fused"]
 
-    def step(networks, optimizers, batch, config, generator):
+    def step(networks, optimizers, batch, config, generator, train_discriminators):
         seen.append(config)
-        return original(networks, optimizers, batch, config, generator)
+        return original(
+            networks, optimizers, batch, config, generator, train_discriminators
+        )
 
     monkeypatch.setitem(skaae._training._STEPS, "fused", step)
     return seen
@@ -245,6 +247,51 @@ def test_vat_fraction_sets_how_many_rows_vat_perturbs(
     assert seen[:18] == [(n_perturbed, n_perturbed)] * 18
     assert seen[18:] == [(int(np.ceil(fraction * 24)),) * 2]
     assert np.isfinite(clf.history_["vat"]).all()
+
+
+@pytest.mark.parametrize("training", ["fused", "phased"])
+@pytest.mark.parametrize(("interval", "n_updates"), [(1, 19), (2, 10), (3, 7)])
+def test_discriminator_interval_sets_how_often_the_discriminators_step(
+    digits_partial, monkeypatch, training, interval, n_updates
+):
+    calls = []
+    for name in ("_discriminator_step", "_generator_loss"):
+        original = getattr(skaae._training, name)
+
+        def counted(*args, _name=name, _original=original):
+            calls.append(_name)
+            return _original(*args)
+
+        monkeypatch.setattr(skaae._training, name, counted)
+    X, y = digits_partial
+    # 600 rows in batches of 32: 19 steps in the epoch.
+    clf = small_aae(training=training, discriminator_interval=interval, max_iter=1).fit(
+        X, y
+    )
+    assert calls.count("_generator_loss") == 19
+    assert calls.count("_discriminator_step") == n_updates
+    # The first step trains the discriminators, so the generator term of
+    # every step meets trained ones.
+    assert calls[0] == "_discriminator_step"
+    for loss in ("discriminator_cat", "discriminator_style"):
+        assert np.isfinite(clf.history_[loss]).all()
+
+
+def test_discriminator_losses_are_averaged_over_the_steps_that_train_them(
+    digits_partial, monkeypatch
+):
+    original = skaae._training._discriminator_step
+
+    def _discriminator_step(*args):
+        return dict.fromkeys(original(*args), torch.tensor(1.0))
+
+    monkeypatch.setattr(skaae._training, "_discriminator_step", _discriminator_step)
+    X, y = digits_partial
+    clf = small_aae(discriminator_interval=4, max_iter=2).fit(X, y)
+    # Five of each epoch's 19 steps train them: a mean over all 19 would
+    # give 5 / 19.
+    assert clf.history_["discriminator_cat"] == [1.0, 1.0]
+    assert clf.history_["discriminator_style"] == [1.0, 1.0]
 
 
 def _encoder_and_rows(n_rows: int):
