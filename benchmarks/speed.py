@@ -159,14 +159,20 @@ def timed_fit(X, y_partial, **params) -> tuple[AAEClassifier, float]:
 
 
 def skaae_step_flops(X, y_partial, **params) -> float:
-    """Matrix FLOPs of one training step: a fit on exactly one batch."""
-    # A batch of labeled rows only: the step then draws a full labeled batch,
-    # as it does on MNIST with 1000 labels.
-    rows = np.flatnonzero(y_partial != -1)[:BATCH]
+    """Mean matrix FLOPs of a training step over one discriminator interval.
+
+    A fit on exactly ``discriminator_interval`` batches: the first step
+    trains the discriminators, the others do not.
+    """
+    model = skaae_model(**params)
+    n_steps = model.discriminator_interval
+    # Batches of labeled rows only: each step then draws a full labeled
+    # batch, as it does on MNIST with 1000 labels.
+    rows = np.flatnonzero(y_partial != -1)[: n_steps * BATCH]
     with FlopCounterMode(display=False) as counter, warnings.catch_warnings():
         warnings.filterwarnings("ignore", "y contains no unlabeled rows")
-        skaae_model(**params).fit(X[rows], y_partial[rows])
-    return counter.get_total_flops()
+        model.fit(X[rows], y_partial[rows])
+    return counter.get_total_flops() / n_steps
 
 
 def matmul_peak(dtype: torch.dtype, rows: int = 1024, repeats: int = 30) -> float:

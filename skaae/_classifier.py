@@ -403,10 +403,10 @@ class AAEClassifier(
         ignore what the style code varies within a class, along directions
         that follow the data, where VAT's are isotropic. The
         moved rows join VAT's adversarial encoder pass (an MNIST epoch at the
-        speed benchmark's architecture took 1.05 times as long as without
-        the term). Needs ``reconstruction_weight > 0``; 0 disables it. See
-        :ref:`the user guide <style-invariance>` for what it changed in the
-        benchmarks.
+        speed benchmark's architecture took 1.05 and 1.08 times as long as
+        without the term in two runs). Needs ``reconstruction_weight > 0``;
+        0 disables it. See :ref:`the user guide <style-invariance>` for what
+        it changed in the benchmarks.
     style_invariance_scale : float, default=1.0
         Standard deviation of the step of the style code, in the units of z
         (the ``"normal"`` prior has unit variance).
