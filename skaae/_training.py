@@ -547,8 +547,9 @@ def _rampup(fraction: float, n_steps: int) -> Callable[[int], float]:
     """exp(-5 (1 - t)^2), t going from 0 to 1 over ``fraction`` of the steps.
 
     The usual warm-up of the unsupervised terms (Laine and Aila 2017): it
-    starts near zero, so the labels name the clusters before the adversarial,
-    VAT, balance and interpolation terms sharpen them.
+    starts near zero, so the labels name the clusters before the terms of
+    :data:`RAMPED_WEIGHTS` (adversarial, VAT, balance, interpolation and
+    style invariance) sharpen them.
     """
     length = max(fraction * n_steps, 1.0)
     return lambda step: math.exp(-5.0 * (1.0 - min(step / length, 1.0)) ** 2)
