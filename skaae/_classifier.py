@@ -350,7 +350,7 @@ class AAEClassifier(
         classification; raise it to 1 when the style code matters
         (:meth:`sample`, :meth:`decode`, plots of z), else z carries little
         of the image and may not spread over the prior.
-    adversarial_weight : float, default=0.25
+    adversarial_weight : float, default=0.1
         Weight of the encoder's loss for fooling both discriminators.
         0 disables the adversarial regularisation. The default suits
         classification; raise it to 1 (the paper's balance) when z should
@@ -632,7 +632,7 @@ class AAEClassifier(
         learning_rate="cosine",
         training="fused",
         reconstruction_weight=0.1,
-        adversarial_weight=0.25,
+        adversarial_weight=0.1,
         supervised_weight=5.0,
         vat_weight=4.0,
         vat_epsilon=0.3,
