@@ -54,6 +54,16 @@ INTERPOLATION_BESIDE_VAT = {
     "interpolation_weight": 12.0,
     "style_invariance_weight": 0.0,
 }
+# Each data set's rows as images, for AAEClassifier's image_shape (the shift
+# term). Round 25 of docs/benchmarks/validation.md chose the shift term beside
+# interpolation on Fashion-MNIST's validation rows.
+IMAGE_SHAPES = {"mnist": (28, 28), "fashion-mnist": (28, 28), "digits": (8, 8)}
+
+
+def image_setting(dataset: str) -> dict:
+    """The shift term, told the data set's image shape, and interpolation 12."""
+    return {"image_shape": IMAGE_SHAPES[dataset], "interpolation_weight": 12.0}
+
 
 # Rows of the training set held out as validation rows by ``split(...,
 # "validation")``: MNIST-style sets keep their last 10k, digits a quarter.

@@ -27,7 +27,7 @@ from itertools import pairwise
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import DOCS, PAPER_FAITHFUL, header, markdown_table, split
+from common import DOCS, PAPER_FAITHFUL, header, image_setting, markdown_table, split
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -233,6 +233,11 @@ def main() -> None:
         (
             "skaae defaults, VAT on half the rows (vat_fraction 0.5)",
             {"vat_fraction": 0.5},
+        ),
+        (
+            "skaae defaults told the rows are 28 x 28 images (shift term), "
+            "plus interpolation_weight 12",
+            image_setting("mnist"),
         ),
     ]:
         model, seconds = timed_fit(X, y_partial, **params)

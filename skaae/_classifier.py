@@ -33,6 +33,7 @@ from sklearn.utils.validation import (
 from . import _priors as priors
 from ._fitting import EarlyStopping, Outcome, accuracy, run_epochs
 from ._generation import decode_rows, one_hot, softmax_
+from ._images import ImageShift, check_image_shape
 from ._interrupt import deferred_interrupt
 from ._networks import Networks, build_networks
 from ._rows import make_row_source, standardisation, standardise
@@ -280,6 +281,18 @@ def _check_style_invariance(weight: float, reconstruction_weight: float) -> None
         )
 
 
+def _image_shift(
+    shape: tuple[int, int, int],
+    max_shift: int,
+    mean: np.ndarray,
+    scale: float,
+    device: torch.device,
+) -> ImageShift:
+    """The shift term's translations, for rows standardised with mean and scale."""
+    offset = torch.as_tensor(mean / scale, dtype=torch.float32, device=device)
+    return ImageShift(shape, max_shift, offset)
+
+
 def _check_layer_sizes(name: str, sizes) -> tuple[int, ...]:
     sizes = tuple(np.atleast_1d(sizes).tolist())
     if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
@@ -410,6 +423,28 @@ class AAEClassifier(
     style_invariance_scale : float, default=1.0
         Standard deviation of the step of the style code, in the units of z
         (the ``"normal"`` prior has unit variance).
+    image_shape : tuple of int or None, default=None
+        For rows that are images: ``(height, width)``, or ``(channels,
+        height, width)``, of one row, its features read in C order (a
+        flattened 28 x 28 image is ``(28, 28)``). It turns on the shift
+        term (``shift_weight``), which translates the images; None, the
+        default, is for data that are not images. The product of the shape
+        must be the number of features.
+    shift_weight : float, default=4.0
+        Weight of the shift term, used only with ``image_shape``: each row is
+        moved by a random whole number of pixels, up to ``max_shift`` along
+        each axis (pixels that come into view are 0 in X's units, a black
+        background), and the class head is asked to give the moved image the
+        class distribution it gives the image (KL divergence). It tells the
+        head what no generic perturbation can: that an object may sit a
+        pixel or two to the side. The moved rows join VAT's adversarial
+        encoder pass. 0 disables it. See :ref:`the user guide <images>` for
+        what it changed in the benchmarks.
+    max_shift : int or "auto", default="auto"
+        Largest move of the shift term, in pixels, along each axis; it must
+        be smaller than the image's shorter side. ``"auto"`` is the shorter
+        side over 14, rounded down, and at least 1: 2 pixels for 28 x 28
+        images, 1 for 8 x 8.
     discriminator_interval : int, default=2
         The discriminators take an optimiser step on every
         ``discriminator_interval``-th mini-batch, the first included; the
@@ -421,8 +456,8 @@ class AAEClassifier(
     rampup : float or "auto", default="auto"
         Share of ``fit``'s optimiser steps over which the weights of the terms
         that shape the class head without labels (``adversarial_weight``,
-        ``vat_weight``, ``balance_weight``, ``interpolation_weight`` and
-        ``style_invariance_weight``) grow
+        ``vat_weight``, ``balance_weight``, ``interpolation_weight``,
+        ``style_invariance_weight`` and ``shift_weight``) grow
         from near zero to their values, as exp(-5 (1 - t)^2). The labels then
         name the clusters before those terms sharpen them; with few labels,
         terms at full weight from the start can split two classes into
@@ -499,7 +534,9 @@ class AAEClassifier(
     history_ : dict of str to list of float
         Per-epoch mean of every loss that was computed (``reconstruction``,
         ``discriminator_cat``, ``discriminator_style``, ``generator``,
-        ``supervised``, ``vat``) and ``labeled_accuracy``, the accuracy of
+        ``supervised``, ``vat``, and ``balance``, ``style_invariance``,
+        ``interpolation`` and ``shift`` when their weights are positive) and
+        ``labeled_accuracy``, the accuracy of
         the class head on the labeled mini-batches. NaN marks a loss that an
         epoch did not compute (a ``partial_fit`` chunk without labeled rows).
     validation_scores_ : list of float or None
@@ -605,6 +642,9 @@ class AAEClassifier(
         "interpolation_weight": [Interval(Real, 0, None, closed="left")],
         "style_invariance_weight": [Interval(Real, 0, None, closed="left")],
         "style_invariance_scale": [Interval(Real, 0, None, closed="neither")],
+        "image_shape": [None, "array-like"],
+        "shift_weight": [Interval(Real, 0, None, closed="left")],
+        "max_shift": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "discriminator_interval": [Interval(Integral, 1, None, closed="left")],
         "precision": [StrOptions({"auto", "bfloat16", "float32"})],
         "prior": [StrOptions(set(priors.BUILT_IN)), callable],
@@ -641,6 +681,9 @@ class AAEClassifier(
         interpolation_weight=0.0,
         style_invariance_weight=4.0,
         style_invariance_scale=1.0,
+        image_shape=None,
+        shift_weight=4.0,
+        max_shift="auto",
         discriminator_interval=2,
         rampup="auto",
         precision="auto",
@@ -674,6 +717,9 @@ class AAEClassifier(
         self.interpolation_weight = interpolation_weight
         self.style_invariance_weight = style_invariance_weight
         self.style_invariance_scale = style_invariance_scale
+        self.image_shape = image_shape
+        self.shift_weight = shift_weight
+        self.max_shift = max_shift
         self.discriminator_interval = discriminator_interval
         self.rampup = rampup
         self.precision = precision
@@ -895,15 +941,22 @@ class AAEClassifier(
             self.style_invariance_weight, self.reconstruction_weight
         )
         architecture = self._checked_architecture(X.shape[1], len(classes), warm)
+        image = None
+        if self.image_shape is not None:
+            image = check_image_shape(self.image_shape, self.max_shift, X.shape[1])
         device = resolve_device(self.device)
+        mean, scale, networks = self._starting_point(X, architecture, warm, seed)
+        image_shift = None
+        if image is not None:
+            image_shift = _image_shift(*image, mean, scale, device)
         config = self._training_config(
             device,
             n_epochs,
             learning_rate,
             rampup,
             _style_prior(self.prior, self.n_components, seed),
+            image_shift=image_shift,
         )
-        mean, scale, networks = self._starting_point(X, architecture, warm, seed)
         modules = vars(networks)
         for module in modules.values():
             module.to(device)
@@ -1013,6 +1066,7 @@ class AAEClassifier(
         learning_rate: str,
         rampup: float = 0.0,
         style_prior: priors.StylePrior = priors.standard_normal,
+        image_shift: ImageShift | None = None,
     ) -> TrainingConfig:
         return TrainingConfig(
             max_iter=n_epochs,
@@ -1033,6 +1087,8 @@ class AAEClassifier(
             interpolation_weight=self.interpolation_weight,
             style_invariance_weight=self.style_invariance_weight,
             style_invariance_scale=self.style_invariance_scale,
+            shift_weight=0.0 if image_shift is None else self.shift_weight,
+            image_shift=image_shift,
             discriminator_interval=self.discriminator_interval,
             rampup=rampup,
         )

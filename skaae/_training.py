@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ._images import ImageShift
 from ._networks import Networks
 from ._priors import StylePrior, sample_categorical, standard_normal
 from ._rows import RowSource
@@ -26,6 +27,7 @@ CLASS_TERM_WEIGHTS = (
     "balance_weight",
     "interpolation_weight",
     "style_invariance_weight",
+    "shift_weight",
 )
 
 # The weights that ``rampup`` grows from near zero: the terms that shape the
@@ -66,6 +68,8 @@ class TrainingConfig:
     interpolation_weight: float = 0.0
     style_invariance_weight: float = 0.0
     style_invariance_scale: float = 1.0
+    shift_weight: float = 0.0
+    image_shift: ImageShift | None = None
     discriminator_interval: int = 1
     rampup: float = 0.0
 
@@ -201,7 +205,8 @@ def consistency_losses(
     ``moved`` maps a term's name to its moved rows and the (detached) logits
     of the rows before the move. VAT moves rows along an adversarial
     isotropic step, the style-invariance term along the decoder's style
-    directions, which follow the data. All moved rows go through one encoder
+    directions, which follow the data, and the shift term translates rows
+    that are images. All moved rows go through one encoder
     pass: larger matrix products, fewer passes.
     """
     moved_logits, _ = encoder(torch.cat([rows for rows, _ in moved.values()]))
@@ -318,7 +323,7 @@ def _encode(encoder: torch.nn.Module, x: torch.Tensor):
 
 
 def _moved_rows(networks, x, logits, y, z, rebuilt, config, generator):
-    """The rows that VAT and the style-invariance term move, with their logits."""
+    """The rows that VAT, style invariance and the shift term move, with logits."""
     moved = {}
     if config.vat_weight > 0:
         # VAT over the first ``vat_fraction`` of the batch's (shuffled) rows.
@@ -333,14 +338,16 @@ def _moved_rows(networks, x, logits, y, z, rebuilt, config, generator):
             networks.decoder, y, z, rebuilt, config.style_invariance_scale, generator
         )
         moved["style_invariance"] = (x + shift, logits)
+    if config.shift_weight > 0:
+        moved["shift"] = (config.image_shift(x, generator), logits)
     return moved
 
 
 def _consistency_terms(networks, x, logits, y, z, rebuilt, config, generator):
-    """VAT's and the style-invariance term's losses, with their weights.
+    """The losses of the terms that move rows (VAT, style invariance, shift).
 
-    Both come from one encoder pass over the rows they move; empty when both
-    terms are off.
+    All come from one encoder pass over the rows they move, each with its
+    weight; empty when every such term is off.
     """
     moved = _moved_rows(networks, x, logits, y, z, rebuilt, config, generator)
     if not moved:
@@ -428,7 +435,7 @@ def _phased_step(networks, optimizers, batch, config, generator, train_discrimin
     Reconstruction updates encoder and decoder; regularisation updates the
     discriminators (when ``train_discriminators`` is true), then the encoder
     as generator; the semi-supervised phase updates the encoder on the
-    labeled rows (plus the VAT, balance, style-invariance and interpolation
+    labeled rows (plus the VAT, balance, style-invariance, shift and interpolation
     terms when enabled).
     """
     losses: dict[str, torch.Tensor] = {}
@@ -461,8 +468,8 @@ def _phased_step(networks, optimizers, batch, config, generator, train_discrimin
             losses["supervised"] = sup.detach()
             losses["labeled_accuracy"] = _accuracy(logits_labeled, batch.y_labeled)
         if _uses_class_terms(config):
-            # One pass over all rows serves every term: VAT, style invariance
-            # and interpolation detach it, the balance term needs the
+            # One pass over all rows serves every term: VAT, style invariance,
+            # the shift and interpolation detach it, the balance term needs the
             # gradient of y.
             with torch.set_grad_enabled(config.balance_weight > 0):
                 logits, y, z = _encode(encoder, batch.x)
@@ -548,8 +555,8 @@ def _rampup(fraction: float, n_steps: int) -> Callable[[int], float]:
 
     The usual warm-up of the unsupervised terms (Laine and Aila 2017): it
     starts near zero, so the labels name the clusters before the terms of
-    :data:`RAMPED_WEIGHTS` (adversarial, VAT, balance, interpolation and
-    style invariance) sharpen them.
+    :data:`RAMPED_WEIGHTS` (adversarial, VAT, balance, interpolation, style
+    invariance and shift) sharpen them.
     """
     length = max(fraction * n_steps, 1.0)
     return lambda step: math.exp(-5.0 * (1.0 - min(step / length, 1.0)) ** 2)

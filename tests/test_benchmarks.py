@@ -37,10 +37,11 @@ def test_header_quotes_the_command_so_it_can_be_pasted_back(monkeypatch):
     assert shlex.split(line.split("`")[1]) == ["python", *argv]
 
 
+@pytest.mark.parametrize("dataset", common.DATASETS)
 @pytest.mark.parametrize("name", accuracy.METHODS)
-def test_every_method_is_a_fresh_estimator(name):
-    model = accuracy.make_method(name, seed=0)
-    assert model is not accuracy.make_method(name, seed=0)
+def test_every_method_is_a_fresh_estimator(name, dataset):
+    model = accuracy.make_method(name, seed=0, dataset=dataset)
+    assert model is not accuracy.make_method(name, seed=0, dataset=dataset)
     assert not hasattr(model, "classes_")
     assert type(clone(model)) is type(model)
     assert callable(model.fit) and callable(model.predict)
@@ -54,7 +55,7 @@ def test_methods_run_on_some_cases_name_known_methods_and_cases():
 
 def test_unknown_method_is_an_error():
     with pytest.raises(ValueError, match="unknown method"):
-        accuracy.make_method("kmeans", seed=0)
+        accuracy.make_method("kmeans", seed=0, dataset="digits")
 
 
 @pytest.mark.parametrize("name", list(validation.CANDIDATES))

@@ -125,15 +125,16 @@ def test_rampup_scales_the_unsupervised_class_terms_only(digits_partial, step_co
         "balance_weight": 2.0,
         "interpolation_weight": 1.0,
         "style_invariance_weight": 3.0,
+        "shift_weight": 1.5,
         "reconstruction_weight": 0.1,
         "supervised_weight": 5.0,
     }
-    small_aae(**weights, rampup=0.0).fit(X, y)
+    small_aae(**weights, image_shape=(8, 8), rampup=0.0).fit(X, y)
     assert {tuple(getattr(c, name) for name in weights) for c in seen} == {
         tuple(weights.values())
     }
     seen.clear()
-    small_aae(**weights, rampup=0.5).fit(X, y)
+    small_aae(**weights, image_shape=(8, 8), rampup=0.5).fit(X, y)
     for name in skaae._training.RAMPED_WEIGHTS:
         ramped = [getattr(c, name) for c in seen]
         assert ramped[0] == pytest.approx(weights[name] * np.exp(-5))
