@@ -945,17 +945,13 @@ class AAEClassifier(
         if self.image_shape is not None:
             image = check_image_shape(self.image_shape, self.max_shift, X.shape[1])
         device = resolve_device(self.device)
+        style_prior = _style_prior(self.prior, self.n_components, seed)
         mean, scale, networks = self._starting_point(X, architecture, warm, seed)
         image_shift = None
         if image is not None:
             image_shift = _image_shift(*image, mean, scale, device)
         config = self._training_config(
-            device,
-            n_epochs,
-            learning_rate,
-            rampup,
-            _style_prior(self.prior, self.n_components, seed),
-            image_shift=image_shift,
+            device, n_epochs, learning_rate, rampup, style_prior, image_shift
         )
         modules = vars(networks)
         for module in modules.values():
