@@ -55,8 +55,9 @@ INTERPOLATION_BESIDE_VAT = {
     "style_invariance_weight": 0.0,
 }
 # Each data set's rows as images, for AAEClassifier's image_shape (the shift
-# term). Round 25 of docs/benchmarks/validation.md chose the shift term beside
-# interpolation on Fashion-MNIST's validation rows.
+# term, at its default weight). On Fashion-MNIST's validation rows the term
+# did better beside interpolation than alone (round 25 of
+# docs/benchmarks/validation.md).
 IMAGE_SHAPES = {"mnist": (28, 28), "fashion-mnist": (28, 28), "digits": (8, 8)}
 
 

@@ -281,18 +281,6 @@ def _check_style_invariance(weight: float, reconstruction_weight: float) -> None
         )
 
 
-def _image_shift(
-    shape: tuple[int, int, int],
-    max_shift: int,
-    mean: np.ndarray,
-    scale: float,
-    device: torch.device,
-) -> ImageShift:
-    """The shift term's translations, for rows standardised with mean and scale."""
-    offset = torch.as_tensor(mean / scale, dtype=torch.float32, device=device)
-    return ImageShift(shape, max_shift, offset)
-
-
 def _check_layer_sizes(name: str, sizes) -> tuple[int, ...]:
     sizes = tuple(np.atleast_1d(sizes).tolist())
     if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
@@ -426,7 +414,8 @@ class AAEClassifier(
     image_shape : tuple of int or None, default=None
         For rows that are images: ``(height, width)``, or ``(channels,
         height, width)``, of one row, its features read in C order (a
-        flattened 28 x 28 image is ``(28, 28)``). It turns on the shift
+        flattened 28 x 28 image is ``(28, 28)``; channels come first, so a
+        channels-last colour image must be reordered). It turns on the shift
         term (``shift_weight``), which translates the images; None, the
         default, is for data that are not images. The product of the shape
         must be the number of features.
@@ -535,7 +524,8 @@ class AAEClassifier(
         Per-epoch mean of every loss that was computed (``reconstruction``,
         ``discriminator_cat``, ``discriminator_style``, ``generator``,
         ``supervised``, ``vat``, and ``balance``, ``style_invariance``,
-        ``interpolation`` and ``shift`` when their weights are positive) and
+        ``interpolation`` and ``shift`` when their weights are positive, the
+        last with ``image_shape`` set) and
         ``labeled_accuracy``, the accuracy of
         the class head on the labeled mini-batches. NaN marks a loss that an
         epoch did not compute (a ``partial_fit`` chunk without labeled rows).
@@ -941,15 +931,17 @@ class AAEClassifier(
             self.style_invariance_weight, self.reconstruction_weight
         )
         architecture = self._checked_architecture(X.shape[1], len(classes), warm)
-        image = None
+        shape_and_reach = None
         if self.image_shape is not None:
-            image = check_image_shape(self.image_shape, self.max_shift, X.shape[1])
+            shape_and_reach = check_image_shape(
+                self.image_shape, self.max_shift, X.shape[1]
+            )
         device = resolve_device(self.device)
         style_prior = _style_prior(self.prior, self.n_components, seed)
         mean, scale, networks = self._starting_point(X, architecture, warm, seed)
         image_shift = None
-        if image is not None:
-            image_shift = _image_shift(*image, mean, scale, device)
+        if shape_and_reach is not None:
+            image_shift = ImageShift.for_rows(*shape_and_reach, mean, scale, device)
         config = self._training_config(
             device, n_epochs, learning_rate, rampup, style_prior, image_shift
         )

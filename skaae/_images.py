@@ -15,23 +15,29 @@ import torch.nn.functional as F
 _AUTO_REACH_DIVISOR = 14
 
 
+def _positive_ints(values) -> bool:
+    return all(
+        isinstance(v, Integral) and not isinstance(v, bool | np.bool_) and v >= 1
+        for v in values
+    )
+
+
 def check_image_shape(
     image_shape: Sequence[int], max_shift: int | str, n_features: int
 ) -> tuple[tuple[int, int, int], int]:
     """``(channels, height, width)`` of each row, and the reach of a shift in pixels.
 
-    Raises ValueError, with what to change, when the shape does not hold
-    ``n_features`` pixels or the reach does not leave part of the image in
-    view.
+    Raises ValueError, with what to change, when the shape is not one of
+    ``n_features`` pixels, looks channels-last, or leaves no room to move.
     """
-    shape = tuple(np.atleast_1d(image_shape).tolist())
-    if len(shape) not in (2, 3) or not all(
-        isinstance(s, Integral) and s >= 1 for s in shape
-    ):
+    # Element by element: NumPy would turn (True, 5) into (1, 5).
+    shape = tuple(image_shape) if np.ndim(image_shape) == 1 else ()
+    if len(shape) not in (2, 3) or not _positive_ints(shape):
         raise ValueError(
             "image_shape must be (height, width) or (channels, height, width) "
             f"of positive integers, got {image_shape!r}."
         )
+    shape = tuple(int(v) for v in shape)
     if math.prod(shape) != n_features:
         raise ValueError(
             f"image_shape={shape} holds {math.prod(shape)} pixels, but X has "
@@ -39,20 +45,35 @@ def check_image_shape(
             "features are read in C order, channels first), or set "
             "image_shape=None for data that are not images."
         )
+    # (32, 32, 3) is the usual channels-last layout of a colour image; read
+    # as channels first it would be 32 images of 32 x 3 pixels, shifted
+    # along the wrong axes without a word.
+    if len(shape) == 3 and shape[2] <= 4 < shape[0]:
+        raise ValueError(
+            f"image_shape={shape} looks channels-last (height, width, channels); "
+            "it must be (channels, height, width). Reorder X's features to "
+            "match, e.g. X.reshape(n, h, w, c).transpose(0, 3, 1, 2).reshape(n, "
+            "-1), and pass (c, h, w)."
+        )
     channels, height, width = (1, *shape) if len(shape) == 2 else shape
     side = min(height, width)
+    if side < 2:
+        raise ValueError(
+            f"image_shape={shape} has a side of one pixel, which the shift term "
+            "cannot move along. Set image_shape=None."
+        )
     reach = max(1, side // _AUTO_REACH_DIVISOR) if max_shift == "auto" else max_shift
     if reach >= side:
         raise ValueError(
             f"max_shift={max_shift!r} moves images of {height} x {width} pixels by "
-            f"up to {reach} pixels, out of view: it must be below {side}, the "
-            "shorter side (an image needs two pixels a side to move). Set a "
-            "smaller max_shift, or image_shape=None."
+            f"up to {reach} pixels, out of view. Set max_shift below {side}, the "
+            "shorter side."
         )
-    return (channels, height, width), reach
+    return (channels, height, width), int(reach)
 
 
-@dataclass(frozen=True)
+# eq=False: the offset is a tensor, whose == is elementwise.
+@dataclass(frozen=True, eq=False)
 class ImageShift:
     """Whole-pixel translations of standardised rows that are images.
 
@@ -71,6 +92,19 @@ class ImageShift:
     shape: tuple[int, int, int]
     max_shift: int
     offset: torch.Tensor
+
+    @classmethod
+    def for_rows(
+        cls,
+        shape: tuple[int, int, int],
+        max_shift: int,
+        mean: np.ndarray,
+        scale: float,
+        device: torch.device,
+    ) -> "ImageShift":
+        """The shifts of rows that were standardised with ``mean`` and ``scale``."""
+        offset = torch.as_tensor(mean / scale, dtype=torch.float32, device=device)
+        return cls(shape, max_shift, offset)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Each row of x moved by its own random shift, uniform on the grid of moves.

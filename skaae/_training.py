@@ -73,6 +73,10 @@ class TrainingConfig:
     discriminator_interval: int = 1
     rampup: float = 0.0
 
+    def __post_init__(self) -> None:
+        if self.shift_weight > 0 and self.image_shift is None:
+            raise ValueError("shift_weight > 0 needs image_shift")
+
     def autocast(self, device: torch.device) -> AbstractContextManager:
         """Mixed precision for the forward passes, or nothing for float32."""
         if self.autocast_dtype is None:

@@ -1,5 +1,6 @@
 """The shift term for rows that are images: the translations and the estimator."""
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
+import skaae._classifier
 import skaae._training
 from skaae._images import ImageShift, check_image_shape
 
@@ -85,6 +87,37 @@ def test_check_image_shape_reads_channels_and_the_reach(
     assert check_image_shape(image_shape, max_shift, n_features) == expected
 
 
+@pytest.mark.parametrize(
+    ("image_shape", "max_shift", "n_features", "match"),
+    [
+        ((32, 32, 3), "auto", 3072, "channels-last"),
+        ((28, 28, 1), "auto", 784, "channels-last"),
+        ((28, 28), 28, 784, "max_shift below 28"),
+        ((8, 8), 8, 64, "max_shift below 8"),
+    ],
+)
+def test_check_image_shape_refuses_what_it_cannot_shift(
+    image_shape, max_shift, n_features, match
+):
+    with pytest.raises(ValueError, match=match):
+        check_image_shape(image_shape, max_shift, n_features)
+
+
+def test_partial_fit_checks_the_shape_before_torch_work(no_torch_work):
+    X = np.random.default_rng(0).normal(size=(20, 12))
+    with pytest.raises(ValueError, match="holds 16 pixels, but X has 12"):
+        small_aae(image_shape=(4, 4)).partial_fit(X, np.tile([0, 1], 10), [0, 1])
+
+
+def test_a_config_with_a_shift_weight_needs_the_shift():
+    config = skaae._classifier.AAEClassifier()._training_config(
+        torch.device("cpu"), 1, "constant"
+    )
+    assert config.shift_weight == 0 and config.image_shift is None
+    with pytest.raises(ValueError, match="needs image_shift"):
+        dataclasses.replace(config, shift_weight=1.0)
+
+
 def test_the_shift_term_trains_only_with_an_image_shape(digits_partial):
     X, y = digits_partial
     plain = small_aae().fit(X, y)
@@ -137,10 +170,35 @@ def test_the_shift_term_shifts_the_standardised_rows_of_x(digits_partial, monkey
     np.testing.assert_allclose(in_X_units, np.rint(in_X_units), atol=1e-3)
 
 
+@pytest.mark.parametrize(
+    "method", ["fit", "partial_fit", "warm_start", "bfloat16", "three channels"]
+)
+def test_every_way_of_training_runs_the_shift_term(digits_partial, method):
+    X, y = digits_partial
+    params = dict(image_shape=(8, 8), max_iter=2)
+    if method == "bfloat16":
+        params["precision"] = "bfloat16"
+    if method == "three channels":
+        X = np.hstack([X, X[:, ::-1], X])
+        params |= dict(image_shape=(3, 8, 8), max_shift=2)
+    clf = small_aae(**params)
+    if method == "partial_fit":
+        clf.partial_fit(X, y, classes=np.arange(10)).partial_fit(X, y)
+    else:
+        clf.fit(X, y)
+    if method == "warm_start":
+        clf.set_params(warm_start=True).fit(X, y)
+    n_epochs = 2 if method == "partial_fit" else 4 if method == "warm_start" else 2
+    assert len(clf.history_["shift"]) == n_epochs
+    assert np.isfinite(clf.history_["shift"]).all()
+    assert (np.asarray(clf.history_["shift"]) > 0).all()
+
+
 def test_sparse_images_are_shifted_too(digits_partial):
     X, y = digits_partial
     dense = small_aae(image_shape=(8, 8)).fit(X, y)
     sparse = small_aae(image_shape=(8, 8)).fit(sp.csr_matrix(X), y)
+    assert np.isfinite(sparse.history_["shift"]).all()
     np.testing.assert_allclose(
         dense.predict_proba(X), sparse.predict_proba(X), rtol=1e-4, atol=1e-5
     )
