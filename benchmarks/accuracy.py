@@ -48,7 +48,7 @@ PAPER_FAITHFUL_EPOCHS = 5
 # interpolation: not defaults, since the estimator cannot know by itself.
 IMAGE_METHOD = "AAE, image_shape set (shift term), interpolation 12"
 # The same at shift_weight 8, which Fashion-MNIST's validation rows preferred
-# (round 26 of docs/benchmarks/validation.md; digits' did not).
+# (round 26 of docs/benchmarks/validation.md).
 IMAGE_METHOD_8 = "AAE, image_shape set, shift_weight 8, interpolation 12"
 
 
