@@ -31,6 +31,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _priors as priors
+from ._checks import positive_ints
 from ._fitting import EarlyStopping, Outcome, accuracy, run_epochs
 from ._generation import decode_rows, one_hot, softmax_
 from ._images import ImageShift, check_image_shape
@@ -282,10 +283,10 @@ def _check_style_invariance(weight: float, reconstruction_weight: float) -> None
 
 
 def _check_layer_sizes(name: str, sizes) -> tuple[int, ...]:
-    sizes = tuple(np.atleast_1d(sizes).tolist())
-    if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
-        raise ValueError(f"{name} must hold positive integers, got {sizes}.")
-    return sizes
+    values = tuple(np.atleast_1d(np.asarray(sizes, dtype=object)))
+    if not positive_ints(values):
+        raise ValueError(f"{name} must hold positive integers, got {sizes!r}.")
+    return tuple(int(v) for v in values)
 
 
 class AAEClassifier(
@@ -419,7 +420,7 @@ class AAEClassifier(
         term (``shift_weight``), which translates the images; None, the
         default, is for data that are not images. The product of the shape
         must be the number of features.
-    shift_weight : float, default=4.0
+    shift_weight : float, default=8.0
         Weight of the shift term, used only with ``image_shape``: each row is
         moved by a random whole number of pixels, up to ``max_shift`` along
         each axis (pixels that come into view are 0 in X's units, a black
@@ -672,7 +673,7 @@ class AAEClassifier(
         style_invariance_weight=4.0,
         style_invariance_scale=1.0,
         image_shape=None,
-        shift_weight=4.0,
+        shift_weight=8.0,
         max_shift="auto",
         discriminator_interval=2,
         rampup="auto",

@@ -3,23 +3,17 @@
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Integral
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ._checks import positive_ints
+
 # With max_shift="auto" the reach is the image's shorter side over this,
 # rounded down, and at least one pixel: 2 pixels on 28 x 28 (the reach
 # measured on MNIST and Fashion-MNIST), 1 on 8 x 8 (digits).
 _AUTO_REACH_DIVISOR = 14
-
-
-def _positive_ints(values) -> bool:
-    return all(
-        isinstance(v, Integral) and not isinstance(v, bool | np.bool_) and v >= 1
-        for v in values
-    )
 
 
 def check_image_shape(
@@ -30,9 +24,8 @@ def check_image_shape(
     Raises ValueError, with what to change, when the shape is not one of
     ``n_features`` pixels, looks channels-last, or leaves no room to move.
     """
-    # Element by element: NumPy would turn (True, 5) into (1, 5).
     shape = tuple(image_shape) if np.ndim(image_shape) == 1 else ()
-    if len(shape) not in (2, 3) or not _positive_ints(shape):
+    if len(shape) not in (2, 3) or not positive_ints(shape):
         raise ValueError(
             "image_shape must be (height, width) or (channels, height, width) "
             f"of positive integers, got {image_shape!r}."

@@ -351,6 +351,8 @@ def test_one_row_cannot_teach_two_classes(no_torch_work):
     [
         (dict(hidden_layer_sizes=(10, 0)), "positive integers"),
         (dict(discriminator_layer_sizes=(-3,)), "positive integers"),
+        (dict(hidden_layer_sizes=(True, 5)), "positive integers"),
+        (dict(discriminator_layer_sizes=[[4, 4]]), "positive integers"),
         (dict(batch_size=0), "batch_size"),
         (dict(training="adam"), "training"),
         (dict(vat_epsilon=0), "vat_epsilon"),
