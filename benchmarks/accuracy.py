@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 from common import (
+    CORRUPTION,
     DOCS,
     INTERPOLATION_BESIDE_VAT,
     INTERPOLATION_NOT_VAT,
@@ -47,6 +48,7 @@ PAPER_FAITHFUL_EPOCHS = 5
 # The defaults told that the rows are images (the shift term), with
 # interpolation: not defaults, since the estimator cannot know by itself.
 IMAGE_METHOD = "AAE, image_shape set (shift term), interpolation 12"
+CORRUPTION_METHOD = "AAE, corruption term (corruption_weight 2)"
 
 
 def make_method(name: str, seed: int, dataset: str):
@@ -55,6 +57,8 @@ def make_method(name: str, seed: int, dataset: str):
         return AAEClassifier(random_state=seed)
     if name == IMAGE_METHOD:
         return AAEClassifier(random_state=seed, **image_setting(dataset))
+    if name == CORRUPTION_METHOD:
+        return AAEClassifier(random_state=seed, **CORRUPTION)
     if name == "AAE, paper-faithful":
         return AAEClassifier(
             random_state=seed, max_iter=PAPER_FAITHFUL_EPOCHS, **PAPER_FAITHFUL
@@ -78,6 +82,7 @@ def make_method(name: str, seed: int, dataset: str):
 METHODS = (
     "AAEClassifier (defaults)",
     IMAGE_METHOD,
+    CORRUPTION_METHOD,
     "AAE, paper-faithful",
     "AAE, interpolation in place of VAT, no style term",
     "AAE, interpolation beside VAT, no style term",

@@ -54,6 +54,9 @@ INTERPOLATION_BESIDE_VAT = {
     "interpolation_weight": 12.0,
     "style_invariance_weight": 0.0,
 }
+# The corruption term at the weight and rate of round 28 of
+# docs/benchmarks/validation.md, beside the defaults.
+CORRUPTION = {"corruption_weight": 2.0, "corruption_rate": 0.3}
 # Each data set's rows as images, for AAEClassifier's image_shape (the shift
 # term, at its default weight). On Fashion-MNIST's validation rows the term
 # did better beside interpolation than alone (round 25 of

@@ -27,7 +27,15 @@ from itertools import pairwise
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import DOCS, PAPER_FAITHFUL, header, image_setting, markdown_table, split
+from common import (
+    CORRUPTION,
+    DOCS,
+    PAPER_FAITHFUL,
+    header,
+    image_setting,
+    markdown_table,
+    split,
+)
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -229,6 +237,10 @@ def main() -> None:
         (
             "skaae defaults plus interpolation consistency (interpolation_weight 12)",
             {"interpolation_weight": 12.0},
+        ),
+        (
+            "skaae defaults plus the corruption term (corruption_weight 2)",
+            CORRUPTION,
         ),
         (
             "skaae defaults, VAT on half the rows (vat_fraction 0.5)",

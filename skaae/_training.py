@@ -28,6 +28,7 @@ CLASS_TERM_WEIGHTS = (
     "interpolation_weight",
     "style_invariance_weight",
     "shift_weight",
+    "corruption_weight",
 )
 
 # The weights that ``rampup`` grows from near zero: the terms that shape the
@@ -70,6 +71,8 @@ class TrainingConfig:
     style_invariance_scale: float = 1.0
     shift_weight: float = 0.0
     image_shift: ImageShift | None = None
+    corruption_weight: float = 0.0
+    corruption_rate: float = 0.3
     discriminator_interval: int = 1
     rampup: float = 0.0
 
@@ -201,6 +204,22 @@ def style_shift(
         return moved.float() - rebuilt.detach().float()
 
 
+def corrupt_features(
+    x: torch.Tensor, rate: float, generator: torch.Generator
+) -> torch.Tensor:
+    """Rows with some of their features taken from other rows (after SCARF).
+
+    Each row gets a random partner in the batch, and each of its features
+    is replaced, with probability ``rate``, by the partner's value of that
+    feature (Bahri et al. 2022). Unlike added noise, every value stays one
+    that the feature takes in the data, so the corrupted rows stay near the
+    data whatever the features' scales and dependencies.
+    """
+    hit = torch.rand(x.shape, generator=generator, device=x.device) < rate
+    partner = x[torch.randperm(len(x), generator=generator, device=x.device)]
+    return torch.where(hit, partner, x)
+
+
 def consistency_losses(
     encoder: torch.nn.Module, moved: dict[str, tuple[torch.Tensor, torch.Tensor]]
 ) -> dict[str, torch.Tensor]:
@@ -209,9 +228,10 @@ def consistency_losses(
     ``moved`` maps a term's name to its moved rows and the (detached) logits
     of the rows before the move. VAT moves rows along an adversarial
     isotropic step, the style-invariance term along the decoder's style
-    directions, which follow the data, and the shift term translates rows
-    that are images. All moved rows go through one encoder
-    pass: larger matrix products, fewer passes.
+    directions, which follow the data, the shift term translates rows
+    that are images and the corruption term swaps some of their features
+    for other rows'. All moved rows go through one encoder pass: larger
+    matrix products, fewer passes.
     """
     moved_logits, _ = encoder(torch.cat([rows for rows, _ in moved.values()]))
     parts = moved_logits.split([len(rows) for rows, _ in moved.values()])
@@ -327,7 +347,7 @@ def _encode(encoder: torch.nn.Module, x: torch.Tensor):
 
 
 def _moved_rows(networks, x, logits, y, z, rebuilt, config, generator):
-    """The rows that VAT, style invariance and the shift term move, with logits."""
+    """The rows that VAT, style invariance, shift and corruption move, with logits."""
     moved = {}
     if config.vat_weight > 0:
         # VAT over the first ``vat_fraction`` of the batch's (shuffled) rows.
@@ -344,11 +364,14 @@ def _moved_rows(networks, x, logits, y, z, rebuilt, config, generator):
         moved["style_invariance"] = (x + shift, logits)
     if config.shift_weight > 0:
         moved["shift"] = (config.image_shift(x, generator), logits)
+    if config.corruption_weight > 0:
+        corrupted = corrupt_features(x, config.corruption_rate, generator)
+        moved["corruption"] = (corrupted, logits)
     return moved
 
 
 def _consistency_terms(networks, x, logits, y, z, rebuilt, config, generator):
-    """The losses of the terms that move rows (VAT, style invariance, shift).
+    """The losses of the terms that move rows (VAT, style invariance, and so on).
 
     All come from one encoder pass over the rows they move, each with its
     weight; empty when every such term is off.
@@ -439,8 +462,8 @@ def _phased_step(networks, optimizers, batch, config, generator, train_discrimin
     Reconstruction updates encoder and decoder; regularisation updates the
     discriminators (when ``train_discriminators`` is true), then the encoder
     as generator; the semi-supervised phase updates the encoder on the
-    labeled rows (plus the VAT, balance, style-invariance, shift and interpolation
-    terms when enabled).
+    labeled rows (plus the VAT, balance, style-invariance, shift, corruption
+    and interpolation terms when enabled).
     """
     losses: dict[str, torch.Tensor] = {}
     encoder = networks.encoder
@@ -473,8 +496,8 @@ def _phased_step(networks, optimizers, batch, config, generator, train_discrimin
             losses["labeled_accuracy"] = _accuracy(logits_labeled, batch.y_labeled)
         if _uses_class_terms(config):
             # One pass over all rows serves every term: VAT, style invariance,
-            # the shift and interpolation detach it, the balance term needs the
-            # gradient of y.
+            # shift, corruption and interpolation detach it, the balance term
+            # needs the gradient of y.
             with torch.set_grad_enabled(config.balance_weight > 0):
                 logits, y, z = _encode(encoder, batch.x)
             rebuilt = None
@@ -560,7 +583,7 @@ def _rampup(fraction: float, n_steps: int) -> Callable[[int], float]:
     The usual warm-up of the unsupervised terms (Laine and Aila 2017): it
     starts near zero, so the labels name the clusters before the terms of
     :data:`RAMPED_WEIGHTS` (adversarial, VAT, balance, interpolation, style
-    invariance and shift) sharpen them.
+    invariance, shift and corruption) sharpen them.
     """
     length = max(fraction * n_steps, 1.0)
     return lambda step: math.exp(-5.0 * (1.0 - min(step / length, 1.0)) ** 2)

@@ -131,7 +131,7 @@ def test_the_shift_term_trains_only_with_an_image_shape(digits_partial):
 
 
 @pytest.mark.parametrize("training", ["fused", "phased"])
-def test_the_shift_term_joins_the_other_moved_rows(
+def test_the_shift_and_corruption_terms_join_the_other_moved_rows(
     digits_partial, monkeypatch, training
 ):
     seen = []
@@ -143,9 +143,11 @@ def test_the_shift_term_joins_the_other_moved_rows(
 
     monkeypatch.setattr(skaae._training, "consistency_losses", consistency_losses)
     X, y = digits_partial
-    small_aae(training=training, image_shape=(8, 8), max_iter=1).fit(X, y)
-    # One encoder pass for the three terms, over each batch's rows.
-    assert seen[0] == {"vat": 32, "style_invariance": 32, "shift": 32}
+    small_aae(
+        training=training, image_shape=(8, 8), corruption_weight=2.0, max_iter=1
+    ).fit(X, y)
+    # One encoder pass for the four terms, over each batch's rows.
+    assert seen[0] == {"vat": 32, "style_invariance": 32, "shift": 32, "corruption": 32}
     assert len(seen) == 19
 
 

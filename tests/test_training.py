@@ -14,6 +14,7 @@ from skaae._training import (
     Interpolation,
     balance_loss,
     consistency_losses,
+    corrupt_features,
     discriminator_loss,
     generator_loss,
     interpolation_loss,
@@ -126,6 +127,7 @@ def test_rampup_scales_the_unsupervised_class_terms_only(digits_partial, step_co
         "interpolation_weight": 1.0,
         "style_invariance_weight": 3.0,
         "shift_weight": 1.5,
+        "corruption_weight": 2.5,
         "reconstruction_weight": 0.1,
         "supervised_weight": 5.0,
     }
@@ -192,6 +194,30 @@ def test_consistency_losses_compare_each_terms_moved_rows_with_the_rows():
     assert encoder.style_head.weight.grad is None
 
 
+def test_corrupt_features_takes_features_from_one_partner_row_each():
+    n_rows, n_features, rate = 40, 500, 0.3
+    # Row i holds i + j / 1000 in feature j: every value names its row.
+    x = torch.arange(n_rows)[:, None] + torch.arange(n_features) / 1000
+    corrupted = corrupt_features(x, rate, torch.Generator().manual_seed(0))
+    assert corrupted.shape == x.shape
+    source_row = corrupted.floor()
+    # Each feature keeps its column; at most one partner per row.
+    torch.testing.assert_close(corrupted - source_row, x - x.floor())
+    changed = source_row != x.floor()
+    for row, hit in zip(source_row, changed, strict=True):
+        assert len(row[hit].unique()) <= 1
+    swapped = changed.any(dim=1)
+    assert swapped.sum() >= n_rows - 3  # only rows paired with themselves keep all
+    assert changed[swapped].float().mean().item() == pytest.approx(rate, abs=0.02)
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.6])
+def test_corrupt_features_replaces_about_rate_of_the_features(rate):
+    x = torch.randn(64, 300)
+    corrupted = corrupt_features(x, rate, torch.Generator().manual_seed(1))
+    assert (corrupted != x).float().mean().item() == pytest.approx(rate, abs=0.03)
+
+
 def test_balance_loss_is_the_kl_divergence_of_the_mean_from_uniform():
     uniform_rows = torch.eye(4)  # one row per class: the mean is uniform
     assert balance_loss(uniform_rows).item() == pytest.approx(0.0, abs=1e-7)
@@ -218,6 +244,7 @@ def test_beta_1_sets_every_adam_optimiser(digits_partial, training):
         ("balance_weight", "balance"),
         ("interpolation_weight", "interpolation"),
         ("style_invariance_weight", "style_invariance"),
+        ("corruption_weight", "corruption"),
     ],
 )
 def test_class_term_trains_only_when_weighted(digits_partial, training, weight, loss):
