@@ -21,7 +21,6 @@ import time
 
 import numpy as np
 from common import (
-    CORRUPTION,
     DOCS,
     INTERPOLATION_BESIDE_VAT,
     INTERPOLATION_NOT_VAT,
@@ -46,9 +45,10 @@ from skaae.datasets import hide_labels
 PAPER_FAITHFUL_EPOCHS = 5
 
 # The defaults told that the rows are images (the shift term), with
-# interpolation: not defaults, since the estimator cannot know by itself.
-IMAGE_METHOD = "AAE, image_shape set (shift term), interpolation 12"
-CORRUPTION_METHOD = "AAE, corruption term (corruption_weight 2)"
+# interpolation and without the corruption term: not defaults, since the
+# estimator cannot know by itself.
+IMAGE_METHOD = "AAE, image_shape set (shift term), interpolation 12, no corruption"
+NO_CORRUPTION_METHOD = "AAE, defaults without the corruption term"
 
 
 def make_method(name: str, seed: int, dataset: str):
@@ -57,15 +57,15 @@ def make_method(name: str, seed: int, dataset: str):
         return AAEClassifier(random_state=seed)
     if name == IMAGE_METHOD:
         return AAEClassifier(random_state=seed, **image_setting(dataset))
-    if name == CORRUPTION_METHOD:
-        return AAEClassifier(random_state=seed, **CORRUPTION)
+    if name == NO_CORRUPTION_METHOD:
+        return AAEClassifier(random_state=seed, corruption_weight=0.0)
     if name == "AAE, paper-faithful":
         return AAEClassifier(
             random_state=seed, max_iter=PAPER_FAITHFUL_EPOCHS, **PAPER_FAITHFUL
         )
-    if name == "AAE, interpolation in place of VAT, no style term":
+    if name == "AAE, interpolation in place of VAT, no style or corruption term":
         return AAEClassifier(random_state=seed, **INTERPOLATION_NOT_VAT)
-    if name == "AAE, interpolation beside VAT, no style term":
+    if name == "AAE, interpolation beside VAT, no style or corruption term":
         return AAEClassifier(random_state=seed, **INTERPOLATION_BESIDE_VAT)
     if name == "same network, labeled rows only":
         return AAEClassifier(random_state=seed, **LABELED_ONLY)
@@ -82,10 +82,10 @@ def make_method(name: str, seed: int, dataset: str):
 METHODS = (
     "AAEClassifier (defaults)",
     IMAGE_METHOD,
-    CORRUPTION_METHOD,
+    NO_CORRUPTION_METHOD,
     "AAE, paper-faithful",
-    "AAE, interpolation in place of VAT, no style term",
-    "AAE, interpolation beside VAT, no style term",
+    "AAE, interpolation in place of VAT, no style or corruption term",
+    "AAE, interpolation beside VAT, no style or corruption term",
     "same network, labeled rows only",
     "LabelSpreading (knn, PCA-50)",
     "SelfTraining (logistic, PCA-50)",
@@ -96,7 +96,9 @@ CASES = ("mnist:100", "mnist:10", "fashion-mnist:100", "digits:5")
 # on Fashion-MNIST's validation rows.
 _ONLY_ON = {
     "AAE, paper-faithful": ("mnist:100",),
-    "AAE, interpolation in place of VAT, no style term": ("fashion-mnist:100",),
+    "AAE, interpolation in place of VAT, no style or corruption term": (
+        "fashion-mnist:100",
+    ),
 }
 
 

@@ -28,7 +28,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from common import (
-    CORRUPTION,
     DOCS,
     PAPER_FAITHFUL,
     header,
@@ -233,14 +232,17 @@ def main() -> None:
             "(discriminator_interval 1)",
             {"discriminator_interval": 1},
         ),
-        ("skaae paper-faithful (phased, no VAT, no balance term)", PAPER_FAITHFUL),
+        (
+            "skaae paper-faithful (phased; no VAT, balance, style or corruption term)",
+            PAPER_FAITHFUL,
+        ),
         (
             "skaae defaults plus interpolation consistency (interpolation_weight 12)",
             {"interpolation_weight": 12.0},
         ),
         (
-            "skaae defaults plus the corruption term (corruption_weight 2)",
-            CORRUPTION,
+            "skaae defaults without the corruption term (corruption_weight 0)",
+            {"corruption_weight": 0.0},
         ),
         (
             "skaae defaults, VAT on half the rows (vat_fraction 0.5)",
@@ -248,7 +250,7 @@ def main() -> None:
         ),
         (
             "skaae defaults told the rows are 28 x 28 images (shift term), "
-            "plus interpolation_weight 12",
+            "plus interpolation_weight 12, without the corruption term",
             image_setting("mnist"),
         ),
     ]:

@@ -18,7 +18,6 @@ from multiprocessing import get_context
 import numpy as np
 import torch
 from common import (
-    CORRUPTION,
     DOCS,
     INTERPOLATION_BESIDE_VAT,
     INTERPOLATION_NOT_VAT,
@@ -59,7 +58,7 @@ CANDIDATES = {
     "style_invariance_scale 0.5": {"style_invariance_scale": 0.5},
     "style_invariance_scale 2": {"style_invariance_scale": 2.0},
     "style_invariance_weight 8": {"style_invariance_weight": 8.0},
-    "corruption 2": CORRUPTION,
+    "no corruption": {"corruption_weight": 0.0},
     "discriminator_interval 1": {"discriminator_interval": 1},
     "discriminator_interval 4": {"discriminator_interval": 4},
     "learning_rate_init 2e-3": {"learning_rate_init": 2e-3},

@@ -435,17 +435,16 @@ class AAEClassifier(
         be smaller than the image's shorter side. ``"auto"`` is the shorter
         side over 14, rounded down, and at least 1: 2 pixels for 28 x 28
         images, 1 for 8 x 8.
-    corruption_weight : float, default=0.0
+    corruption_weight : float, default=2.0
         Weight of the corruption term (after SCARF, Bahri et al. 2022): each
         row gets a random partner in the batch, each of its features takes
         the partner's value with probability ``corruption_rate``, and the
         class head is asked to give the corrupted row the class distribution
         it gives the row (KL divergence). Unlike VAT's step, every corrupted
         value is one the feature takes in the data. The corrupted rows join
-        VAT's adversarial encoder pass (an MNIST epoch at the speed
-        benchmark's architecture takes about 1.07 times as long). 0, the
-        default, disables it; see :ref:`the user guide <corruption>` for
-        what 2 changed in the benchmarks.
+        VAT's adversarial encoder pass, one more batch of rows in it. 0
+        disables it; see :ref:`the user guide <corruption>` for what it
+        changed in the benchmarks.
     corruption_rate : float in (0, 1), default=0.3
         Probability that the corruption term replaces each feature of a row.
     discriminator_interval : int, default=2
@@ -691,7 +690,7 @@ class AAEClassifier(
         image_shape=None,
         shift_weight=8.0,
         max_shift="auto",
-        corruption_weight=0.0,
+        corruption_weight=2.0,
         corruption_rate=0.3,
         discriminator_interval=2,
         rampup="auto",
