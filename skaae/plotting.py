@@ -25,6 +25,8 @@ _PHASES = {
         "vat",
         "balance",
         "style_invariance",
+        "shift",
+        "corruption",
         "interpolation",
     ),
     "accuracy": ("labeled_accuracy",),

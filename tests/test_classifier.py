@@ -56,6 +56,7 @@ def test_fitted_attributes(digits_partial):
         "vat",
         "balance",
         "style_invariance",
+        "corruption",
         "labeled_accuracy",
     }
     assert set(clf.history_) == expected
@@ -228,5 +229,6 @@ def test_phased_training_runs_every_phase(digits_partial):
         "supervised",
         "balance",
         "style_invariance",
+        "corruption",
         "labeled_accuracy",
     }

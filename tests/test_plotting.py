@@ -105,10 +105,13 @@ def test_generated_grid_needs_a_shape_for_non_square_images():
     assert fig.axes[0].get_images()[0].get_array().shape == (2, 5)
 
 
-def test_history_has_a_panel_per_phase(digits_partial):
+@pytest.mark.parametrize(
+    "params", [{}, {"image_shape": (8, 8), "interpolation_weight": 1.0}]
+)
+def test_history_has_a_panel_per_phase(digits_partial, params):
     X, y = digits_partial
     clf = small_aae(max_iter=4, early_stopping=True, validation_fraction=0.4)
-    clf.fit(X, y)
+    clf.set_params(**params).fit(X, y)
     fig = plotting.plot_history(clf)
     titles = [ax.get_title() for ax in fig.axes]
     assert titles == ["reconstruction", "regularisation", "semi-supervised", "accuracy"]
