@@ -301,12 +301,13 @@ class AAEClassifier(
     standard normal by default (Makhzani et al. 2015, section 5). Every
     mini-batch runs the reconstruction, the regularisation (discriminators,
     then the encoder as generator) and the semi-supervised phase
-    (cross-entropy on labeled rows, plus virtual adversarial training of the
-    class head and a class-balance term on all rows).
+    (cross-entropy on labeled rows, plus consistency terms of the class head
+    on all rows: virtual adversarial training, style invariance and
+    corruption, and a class-balance term).
 
     Rows whose label is ``-1`` are unlabeled: they feed reconstruction,
-    regularisation, VAT and the balance term; the labeled rows also train the
-    class head.
+    regularisation and the class head's consistency and balance terms; the
+    labeled rows also train the class head.
 
     The decoder also generates: :meth:`sample` draws new rows of given or
     random classes in styles drawn from the prior, :meth:`decode` draws given
@@ -436,9 +437,12 @@ class AAEClassifier(
         side over 14, rounded down, and at least 1: 2 pixels for 28 x 28
         images, 1 for 8 x 8.
     corruption_weight : float, default=2.0
-        Weight of the corruption term (after SCARF, Bahri et al. 2022): each
-        row gets a random partner in the batch, each of its features takes
-        the partner's value with probability ``corruption_rate``, and the
+        Weight of the corruption term (after the feature corruption of
+        SCARF, Bahri et al. 2022, which draws each replaced value from a
+        row of its own; here one partner row serves all of a row's replaced
+        features): each row gets a random partner in the batch, each of its
+        features takes the partner's value with probability
+        ``corruption_rate``, and the
         class head is asked to give the corrupted row the class distribution
         it gives the row (KL divergence). Unlike VAT's step, every corrupted
         value is one the feature takes in the data. The corrupted rows join
@@ -538,8 +542,8 @@ class AAEClassifier(
         Per-epoch mean of every loss that was computed (``reconstruction``,
         ``discriminator_cat``, ``discriminator_style``, ``generator``,
         ``supervised``, ``vat``, and ``balance``, ``style_invariance``,
-        ``interpolation`` and ``shift`` when their weights are positive, the
-        last with ``image_shape`` set) and
+        ``corruption``, ``interpolation`` and ``shift`` when their weights
+        are positive, the last with ``image_shape`` set) and
         ``labeled_accuracy``, the accuracy of
         the class head on the labeled mini-batches. NaN marks a loss that an
         epoch did not compute (a ``partial_fit`` chunk without labeled rows).

@@ -207,13 +207,14 @@ def style_shift(
 def corrupt_features(
     x: torch.Tensor, rate: float, generator: torch.Generator
 ) -> torch.Tensor:
-    """Rows with some of their features taken from other rows (after SCARF).
+    """Rows with some of their features taken from another row (after SCARF).
 
     Each row gets a random partner in the batch, and each of its features
     is replaced, with probability ``rate``, by the partner's value of that
-    feature (Bahri et al. 2022). Unlike added noise, every value stays one
-    that the feature takes in the data, so the corrupted rows stay near the
-    data whatever the features' scales and dependencies.
+    feature. SCARF (Bahri et al. 2022) draws each replaced value from a row
+    of its own; one partner per row is what the benchmarks measured. Unlike
+    added noise, every value stays one that the feature takes in the data,
+    so the corrupted rows stay near the data whatever the features' scales.
     """
     hit = torch.rand(x.shape, generator=generator, device=x.device) < rate
     partner = x[torch.randperm(len(x), generator=generator, device=x.device)]

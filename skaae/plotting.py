@@ -189,9 +189,9 @@ def plot_history(estimator, *, fig=None):
 
     One panel per phase: reconstruction; regularisation (both
     discriminators and the encoder as generator); the semi-supervised
-    losses (cross-entropy, VAT, class balance, style invariance and
-    interpolation consistency, those that ran); the accuracy on labeled
-    batches, with the validation score when early stopping was on.
+    losses (cross-entropy, VAT, class balance, style invariance, shift,
+    corruption and interpolation consistency, those that ran); the accuracy
+    on labeled batches, with the validation score when early stopping was on.
 
     Parameters
     ----------

@@ -218,6 +218,41 @@ def test_corrupt_features_replaces_about_rate_of_the_features(rate):
     assert (corrupted != x).float().mean().item() == pytest.approx(rate, abs=0.03)
 
 
+@pytest.mark.parametrize("training", ["fused", "phased"])
+@pytest.mark.parametrize(("weight", "n_calls"), [(0.0, 0), (1.5, 19)])
+def test_corruption_rate_reaches_the_term_only_when_weighted(
+    digits_partial, monkeypatch, training, weight, n_calls
+):
+    rates = []
+    original = skaae._training.corrupt_features
+
+    def corrupt_features(x, rate, generator):
+        rates.append(rate)
+        return original(x, rate, generator)
+
+    monkeypatch.setattr(skaae._training, "corrupt_features", corrupt_features)
+    X, y = digits_partial
+    small_aae(
+        training=training,
+        corruption_weight=weight,
+        corruption_rate=0.45,
+        max_iter=1,
+    ).fit(X, y)
+    # 600 rows in batches of 32: one call a step, with the estimator's rate.
+    assert rates == [0.45] * n_calls
+
+
+@pytest.mark.parametrize("training", ["fused", "phased"])
+def test_the_corruption_term_alone_trains_the_class_head(digits_partial, training):
+    X, y = digits_partial
+    others_off = {"vat_weight": 0, "balance_weight": 0, "style_invariance_weight": 0}
+    clf = small_aae(training=training, corruption_weight=2.0, **others_off).fit(X, y)
+    assert {"corruption", "supervised"} <= set(clf.history_)
+    assert not {"vat", "balance", "style_invariance"} & set(clf.history_)
+    assert np.isfinite(clf.history_["corruption"]).all()
+    assert clf.history_["corruption"][-1] > 0
+
+
 def test_balance_loss_is_the_kl_divergence_of_the_mean_from_uniform():
     uniform_rows = torch.eye(4)  # one row per class: the mean is uniform
     assert balance_loss(uniform_rows).item() == pytest.approx(0.0, abs=1e-7)
