@@ -27,14 +27,7 @@ from itertools import pairwise
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import (
-    DOCS,
-    PAPER_FAITHFUL,
-    header,
-    image_setting,
-    markdown_table,
-    split,
-)
+from common import DOCS, PAPER_FAITHFUL, header, image_setting, markdown_table, split
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 

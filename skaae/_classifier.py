@@ -442,9 +442,9 @@ class AAEClassifier(
         row of its own; here one partner row serves all of a row's replaced
         features): each row gets a random partner in the batch, each of its
         features takes the partner's value with probability
-        ``corruption_rate``, and the
-        class head is asked to give the corrupted row the class distribution
-        it gives the row (KL divergence). Unlike VAT's step, every corrupted
+        ``corruption_rate``, and the class head is asked to give the
+        corrupted row the class distribution it gives the row (KL
+        divergence). Unlike VAT's step, every corrupted
         value is one the feature takes in the data. The corrupted rows join
         VAT's adversarial encoder pass, one more batch of rows in it. 0
         disables it; see :ref:`the user guide <corruption>` for what it
