@@ -787,9 +787,11 @@ class AAEClassifier(
         chunk may hold no labeled rows at all. The first call fixes the
         standardisation of X (from that chunk), the classes and the networks;
         later calls continue them with a constant learning rate and Adam's
-        state carried over, through pickling too. The
-        parameters ``max_iter``, ``learning_rate``, ``early_stopping`` and
-        ``warm_start`` do not apply.
+        state carried over, through pickling too; the discriminators step
+        on every ``discriminator_interval``-th mini-batch counted over the
+        calls, not from each call's first. The parameters ``max_iter``,
+        ``learning_rate``, ``rampup``, ``early_stopping`` and ``warm_start``
+        do not apply.
 
         Parameters
         ----------
@@ -892,7 +894,12 @@ class AAEClassifier(
             )[0]
             >> 1
         )
-        _, self._optimizers = self._train(
+        optimizers = getattr(self, "_optimizers", None)
+        # The discriminators' interval runs on over the chunks, as the
+        # optimisers do: chunks of one mini-batch would otherwise train them
+        # on every call.
+        first_step = getattr(self, "_partial_steps", 0) if optimizers is not None else 0
+        outcome, self._optimizers = self._train(
             X,
             np.flatnonzero(labeled),
             codes,
@@ -904,8 +911,11 @@ class AAEClassifier(
             rampup=0.0,
             seed=seed,
             validation=None,
-            optimizers=getattr(self, "_optimizers", None),
+            optimizers=optimizers,
+            first_step=first_step,
         )
+        n_batches = -(-X.shape[0] // self.batch_size)
+        self._partial_steps = first_step + outcome.n_epochs * n_batches
         self.validation_scores_ = self.best_validation_score_ = None
         return self
 
@@ -946,6 +956,7 @@ class AAEClassifier(
         seed: int,
         validation: list[np.ndarray] | None,
         optimizers=None,
+        first_step: int = 0,
     ) -> tuple[Outcome, dict]:
         """Train on X's rows from the fitted state (warm) or new networks.
 
@@ -1001,6 +1012,7 @@ class AAEClassifier(
                     seed=seed,
                     stop_requested=interrupted,
                     optimizers=optimizers,
+                    first_step=first_step,
                 ),
                 interrupted,
                 early_stopping=early_stopping,

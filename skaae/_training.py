@@ -648,6 +648,7 @@ def train_epochs(
     seed: int,
     stop_requested: Callable[[], bool] = lambda: False,
     optimizers: dict[str, torch.optim.Optimizer] | None = None,
+    first_step: int = 0,
 ) -> Iterator[dict[str, float]]:
     """Train the networks in place, yielding the mean losses of each epoch.
 
@@ -675,6 +676,11 @@ def train_epochs(
         Optimisers from :func:`make_optimizers` to continue with (their
         learning rates are scaled by ``config.learning_rate``'s schedule);
         new ones by default.
+    first_step : int, default=0
+        Mini-batches the networks trained on before, with these optimisers
+        (partial_fit's earlier chunks): the discriminators'
+        ``config.discriminator_interval`` counts on from there rather than
+        restarting with each call.
 
     Yields
     ------
@@ -705,7 +711,9 @@ def train_epochs(
             rows, n_samples, labeled_index, y_labeled, config.batch_size, rng
         ):
             step_config = _ramped(config, ramp(n_done)) if config.rampup else config
-            train_discriminators = n_done % config.discriminator_interval == 0
+            train_discriminators = (
+                first_step + n_done
+            ) % config.discriminator_interval == 0
             n_done += 1
             for name, value in step(
                 networks,

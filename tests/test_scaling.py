@@ -70,6 +70,31 @@ def test_partial_fit_keeps_the_optimiser_between_chunks(digits_partial):
     assert clf.n_iter_ == 2 and len(clf.history_["reconstruction"]) == 2
 
 
+def test_partial_fit_counts_the_discriminator_interval_over_chunks(
+    digits_partial, monkeypatch
+):
+    calls = []
+    original = skaae._training._discriminator_step
+
+    def counted(*args):
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(skaae._training, "_discriminator_step", counted)
+    X, y = digits_partial
+    clf = small_aae(discriminator_interval=2)
+    # Five chunks of one mini-batch each: the first, third and fifth train
+    # the discriminators, as five mini-batches of one fit would.
+    for start in range(0, 160, 32):
+        clf.partial_fit(X[start : start + 32], y[start : start + 32], CLASSES)
+    assert len(calls) == 3
+    # fit starts new optimisers; partial_fit after it counts afresh.
+    clf.set_params(max_iter=1).fit(X, y)
+    calls.clear()
+    clf.partial_fit(X[:32], y[:32])
+    assert len(calls) == 1
+
+
 @pytest.mark.parametrize(
     "round_trip",
     [
