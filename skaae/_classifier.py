@@ -40,7 +40,12 @@ from ._networks import Networks, build_networks
 from ._rows import make_row_source, standardisation, standardise
 from ._runtime import autocast_dtype, loading_device, resolve_device, torch_threads
 from ._state import load_arrays, tree_from_arrays, tree_to_arrays
-from ._training import TrainingConfig, make_optimizers, train_epochs
+from ._training import (
+    TrainingConfig,
+    batches_per_epoch,
+    make_optimizers,
+    train_epochs,
+)
 
 # Rows per forward pass in predict/transform: bounds memory for any n_samples.
 _PREDICT_BATCH = 4096
@@ -62,7 +67,7 @@ _AUTO_MIN_STEPS = 1200
 
 def auto_epochs(n_samples: int, batch_size: int) -> int:
     """Epochs that ``max_iter="auto"`` runs for ``n_samples`` rows."""
-    n_batches = -(-n_samples // batch_size)
+    n_batches = batches_per_epoch(n_samples, batch_size)
     return max(_AUTO_MIN_EPOCHS, -(-_AUTO_MIN_STEPS // n_batches))
 
 
@@ -914,7 +919,7 @@ class AAEClassifier(
             optimizers=optimizers,
             first_step=first_step,
         )
-        n_batches = -(-X.shape[0] // self.batch_size)
+        n_batches = batches_per_epoch(X.shape[0], self.batch_size)
         self._partial_steps = first_step + outcome.n_epochs * n_batches
         self.validation_scores_ = self.best_validation_score_ = None
         return self

@@ -600,6 +600,11 @@ def _ramped(config: TrainingConfig, factor: float) -> TrainingConfig:
 # ---------------------------------------------------------------- batches
 
 
+def batches_per_epoch(n_samples: int, batch_size: int) -> int:
+    """Mini-batches in one pass over ``n_samples`` rows, the last one short."""
+    return -(-n_samples // batch_size)
+
+
 def _labeled_positions(
     rng: np.random.Generator, n_labeled: int, batch_size: int, n_batches: int
 ) -> np.ndarray:
@@ -621,7 +626,7 @@ def _epoch_batches(
     rng: np.random.Generator,
 ) -> Iterator[Batch]:
     order = rng.permutation(n_samples)
-    n_batches = -(-n_samples // batch_size)
+    n_batches = batches_per_epoch(n_samples, batch_size)
     labeled_batch_size = min(batch_size, len(labeled_index))
     positions = _labeled_positions(
         rng, len(labeled_index), labeled_batch_size, n_batches
@@ -695,13 +700,13 @@ def train_epochs(
     generator = torch.Generator(device=device).manual_seed(seed)
     if optimizers is None:
         optimizers = make_optimizers(networks, config)
-    batches_per_epoch = -(-n_samples // config.batch_size)
-    factor = _lr_factor(config.learning_rate, config.max_iter * batches_per_epoch)
+    steps_per_epoch = batches_per_epoch(n_samples, config.batch_size)
+    factor = _lr_factor(config.learning_rate, config.max_iter * steps_per_epoch)
     schedulers = [
         torch.optim.lr_scheduler.LambdaLR(o, factor) for o in optimizers.values()
     ]
     step = _STEPS[config.training]
-    ramp = _rampup(config.rampup, config.max_iter * batches_per_epoch)
+    ramp = _rampup(config.rampup, config.max_iter * steps_per_epoch)
     n_done = 0
     for _ in range(config.max_iter):
         totals: dict[str, torch.Tensor] = {}
@@ -730,7 +735,7 @@ def train_epochs(
             n_batches += 1
             if stop_requested():
                 break
-        if n_batches == batches_per_epoch:
+        if n_batches == steps_per_epoch:
             yield {name: float(total) / counts[name] for name, total in totals.items()}
         if stop_requested():
             return
