@@ -11,7 +11,7 @@ and ``docs/benchmarks/accuracy.png`` (test error against fit time).
 
 ``--update`` reruns only the given cases and methods and keeps every other
 row of the existing table; the table's ``run`` column says when each row's
-fits ran.
+fits ran, and the list above the table gives each run's machine and command.
 """
 
 import argparse
@@ -26,8 +26,10 @@ from common import (
     INTERPOLATION_NOT_VAT,
     LABELED_ONLY,
     PAPER_FAITHFUL,
+    command_line,
     header,
     image_setting,
+    machine,
     markdown_table,
     run_isolated,
     split,
@@ -166,6 +168,20 @@ def _summary(results: list[dict], cases, methods) -> list[list]:
     return rows
 
 
+def _runs(results: list[dict]) -> str:
+    """A Markdown list: each run behind the rows, with its machine and command.
+
+    A row may carry a ``note``, written by hand into the JSON file, for what
+    the command alone does not tell (a method renamed since, say).
+    """
+    runs = {r["run"]: r for r in results}
+    lines = ""
+    for stamp, row in sorted(runs.items()):
+        note = f" ({row['note']})" if "note" in row else ""
+        lines += f"- {stamp}: {row['machine']}; `{row['command']}`{note}\n"
+    return lines
+
+
 def _plot(results: list[dict], cases, methods, path: str) -> None:
     import matplotlib
 
@@ -219,7 +235,11 @@ def main() -> None:
             results = json.load(f)
         _plot(results, args.cases, args.methods, args.out + ".png")
         return
-    run = f"{datetime.datetime.now():%Y-%m-%d %H:%M}"
+    run = {
+        "run": f"{datetime.datetime.now():%Y-%m-%d %H:%M}",
+        "machine": machine(),
+        "command": command_line(),
+    }
     results = _kept(args.out + ".json", args.cases, args.methods) if args.update else []
     for case in args.cases:
         for method in args.methods:
@@ -229,7 +249,7 @@ def main() -> None:
                 result, peak_mib = run_isolated(
                     fit_and_score, method, case, seed, args.data_home
                 )
-                result |= {"case": case, "method": method, "seed": seed, "run": run}
+                result |= {"case": case, "method": method, "seed": seed, **run}
                 result["peak_mib"] = peak_mib
                 print(json.dumps(result), flush=True)
                 results.append(result)
@@ -254,9 +274,12 @@ def main() -> None:
     text = header("Test error: AAEClassifier and its peers")
     text += (
         f"\nLabel seeds {sorted({r['seed'] for r in results})}; every fit runs alone "
-        "in a fresh process (peak RSS includes loading the data); `run` is when "
-        "each row's fits started. Test rows are never used to choose parameters; "
-        "see the validation tables.\n\n" + table
+        "in a fresh process (peak RSS includes loading the data). Test rows are "
+        "never used to choose parameters; see the validation tables. The rows "
+        "come from these runs (the `run` column: when a row's fits started):\n\n"
+        + _runs(results)
+        + "\n"
+        + table
     )
     print(text)
     with open(args.out + ".md", "w") as f:

@@ -128,15 +128,18 @@ def machine() -> str:
     )
 
 
+def command_line() -> str:
+    """This script's command, quoted as a shell needs it so it can be pasted back."""
+    return shlex.join(["python", *sys.argv])
+
+
 def header(title: str) -> str:
     """Markdown heading with the date, the machine and the command."""
-    # Quoted as a shell needs it, so the line can be pasted back.
-    command = shlex.join(["python", *sys.argv])
     return (
         f"# {title}\n\n"
         f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}\n"
         f"- machine: {machine()}\n"
-        f"- command: `{command}`\n"
+        f"- command: `{command_line()}`\n"
     )
 
 

@@ -110,6 +110,8 @@ def _result(case, method, error, run="2026-01-01 00:00"):
         "predict_s": 0.1,
         "peak_mib": 100.0,
         "run": run,
+        "machine": f"machine of {run}",
+        "command": f"python benchmarks/accuracy.py  # {run}",
     }
 
 
@@ -119,6 +121,21 @@ def test_summary_gives_mean_and_std_per_case_and_method():
     assert row[:4] == ["digits, 5/class", "m", "15.00 ± 5.00", "10.00 / 20.00"]
     assert np.isclose(float(row[4]), 1.0)
     assert row[-1] == "2026-01-01 00:00"
+
+
+def test_runs_lists_each_run_once_in_order_with_its_machine_and_command():
+    results = [
+        _result("mnist:10", "a", 0.1, run="2026-01-02 00:00"),
+        _result("digits:5", "a", 0.1, run="2026-01-01 00:00"),
+        _result("digits:5", "b", 0.2, run="2026-01-02 00:00"),
+    ]
+    results[1]["note"] = "renamed since"
+    assert accuracy._runs(results).splitlines() == [
+        "- 2026-01-01 00:00: machine of 2026-01-01 00:00; "
+        "`python benchmarks/accuracy.py  # 2026-01-01 00:00` (renamed since)",
+        "- 2026-01-02 00:00: machine of 2026-01-02 00:00; "
+        "`python benchmarks/accuracy.py  # 2026-01-02 00:00`",
+    ]
 
 
 def test_update_keeps_only_the_rows_it_does_not_rerun(tmp_path):
