@@ -168,18 +168,23 @@ def _summary(results: list[dict], cases, methods) -> list[list]:
     return rows
 
 
+def _run_of(row: dict) -> tuple[str, str, str]:
+    # Two runs may start in the same minute: the stamp alone is no key.
+    return row["run"], row["machine"], row["command"]
+
+
 def _runs(results: list[dict]) -> str:
     """A Markdown list: each run behind the rows, with its machine and command.
 
     A row may carry a ``note``, written by hand into the JSON file, for what
     the command alone does not tell (a method renamed since, say).
     """
-    runs = {r["run"]: r for r in results}
-    lines = ""
-    for stamp, row in sorted(runs.items()):
-        note = f" ({row['note']})" if "note" in row else ""
-        lines += f"- {stamp}: {row['machine']}; `{row['command']}`{note}\n"
-    return lines
+    notes = {_run_of(r): f" ({r['note']})" for r in results if "note" in r}
+    lines = []
+    for run in sorted(set(map(_run_of, results))):
+        stamp, machine, command = run
+        lines.append(f"- {stamp}: {machine}; `{command}`{notes.get(run, '')}\n")
+    return "".join(lines)
 
 
 def _plot(results: list[dict], cases, methods, path: str) -> None:
@@ -253,6 +258,9 @@ def main() -> None:
                 result["peak_mib"] = peak_mib
                 print(json.dumps(result), flush=True)
                 results.append(result)
+    # The fits first, so that nothing below can lose hours of them.
+    with open(args.out + ".json", "w") as f:
+        json.dump(results, f, indent=1)
     # Every case and method in the table, kept rows included, in a fixed order.
     run_cases = {r["case"] for r in results}
     run_methods = {r["method"] for r in results}
@@ -284,8 +292,6 @@ def main() -> None:
     print(text)
     with open(args.out + ".md", "w") as f:
         f.write(text)
-    with open(args.out + ".json", "w") as f:
-        json.dump(results, f, indent=1)
     _plot(results, cases, methods, args.out + ".png")
 
 

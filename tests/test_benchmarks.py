@@ -130,11 +130,15 @@ def test_runs_lists_each_run_once_in_order_with_its_machine_and_command():
         _result("digits:5", "b", 0.2, run="2026-01-02 00:00"),
     ]
     results[1]["note"] = "renamed since"
+    # Another run that started in the same minute as the last one.
+    results.append({**results[2], "command": "python benchmarks/accuracy.py -x"})
     assert accuracy._runs(results).splitlines() == [
         "- 2026-01-01 00:00: machine of 2026-01-01 00:00; "
         "`python benchmarks/accuracy.py  # 2026-01-01 00:00` (renamed since)",
         "- 2026-01-02 00:00: machine of 2026-01-02 00:00; "
         "`python benchmarks/accuracy.py  # 2026-01-02 00:00`",
+        "- 2026-01-02 00:00: machine of 2026-01-02 00:00; "
+        "`python benchmarks/accuracy.py -x`",
     ]
 
 
