@@ -32,6 +32,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from skaae import AAEClassifier
+from skaae._training import batches_per_epoch
 from skaae.datasets import hide_labels
 
 HIDDEN = (1000, 1000)
@@ -205,7 +206,7 @@ def main() -> None:
     X, y, X_test, _ = split("mnist", "test", args.data_home)
     X, y = X[: args.rows], y[: args.rows]
     y_partial = hide_labels(y, 100 if args.rows is None else 10, random_state=0)
-    n_steps = -(-len(X) // BATCH)
+    n_steps = batches_per_epoch(len(X), BATCH)
     dtypes = {"float32": torch.float32, "bfloat16": torch.bfloat16}
     peaks = {name: matmul_peak(dtype) for name, dtype in dtypes.items()}
 
