@@ -47,10 +47,21 @@ from skaae.datasets import hide_labels
 PAPER_FAITHFUL_EPOCHS = 5
 
 # The defaults told that the rows are images (the shift term), with
-# interpolation and without the corruption term: not defaults, since the
-# estimator cannot know by itself.
-IMAGE_METHOD = "AAE, image_shape set (shift term), interpolation 12, no corruption"
-NO_CORRUPTION_METHOD = "AAE, defaults without the corruption term"
+# interpolation and without the corruption and neighbour terms: not
+# defaults, since the estimator cannot know the image's shape by itself.
+IMAGE_METHOD = (
+    "AAE, image_shape set (shift term), interpolation 12, "
+    "no corruption or neighbour term"
+)
+# The defaults before the neighbour term existed.
+NO_NEIGHBOUR_METHOD = "AAE, defaults without the neighbour term"
+NO_CORRUPTION_METHOD = "AAE, defaults without the corruption and neighbour terms"
+INTERPOLATION_NOT_VAT_METHOD = (
+    "AAE, interpolation in place of VAT, no style, corruption or neighbour term"
+)
+INTERPOLATION_BESIDE_VAT_METHOD = (
+    "AAE, interpolation beside VAT, no style, corruption or neighbour term"
+)
 
 
 def make_method(name: str, seed: int, dataset: str):
@@ -59,15 +70,19 @@ def make_method(name: str, seed: int, dataset: str):
         return AAEClassifier(random_state=seed)
     if name == IMAGE_METHOD:
         return AAEClassifier(random_state=seed, **image_setting(dataset))
+    if name == NO_NEIGHBOUR_METHOD:
+        return AAEClassifier(random_state=seed, neighbour_weight=0.0)
     if name == NO_CORRUPTION_METHOD:
-        return AAEClassifier(random_state=seed, corruption_weight=0.0)
+        return AAEClassifier(
+            random_state=seed, corruption_weight=0.0, neighbour_weight=0.0
+        )
     if name == "AAE, paper-faithful":
         return AAEClassifier(
             random_state=seed, max_iter=PAPER_FAITHFUL_EPOCHS, **PAPER_FAITHFUL
         )
-    if name == "AAE, interpolation in place of VAT, no style or corruption term":
+    if name == INTERPOLATION_NOT_VAT_METHOD:
         return AAEClassifier(random_state=seed, **INTERPOLATION_NOT_VAT)
-    if name == "AAE, interpolation beside VAT, no style or corruption term":
+    if name == INTERPOLATION_BESIDE_VAT_METHOD:
         return AAEClassifier(random_state=seed, **INTERPOLATION_BESIDE_VAT)
     if name == "same network, labeled rows only":
         return AAEClassifier(random_state=seed, **LABELED_ONLY)
@@ -84,10 +99,11 @@ def make_method(name: str, seed: int, dataset: str):
 METHODS = (
     "AAEClassifier (defaults)",
     IMAGE_METHOD,
+    NO_NEIGHBOUR_METHOD,
     NO_CORRUPTION_METHOD,
     "AAE, paper-faithful",
-    "AAE, interpolation in place of VAT, no style or corruption term",
-    "AAE, interpolation beside VAT, no style or corruption term",
+    INTERPOLATION_NOT_VAT_METHOD,
+    INTERPOLATION_BESIDE_VAT_METHOD,
     "same network, labeled rows only",
     "LabelSpreading (knn, PCA-50)",
     "SelfTraining (logistic, PCA-50)",
@@ -98,9 +114,7 @@ CASES = ("mnist:100", "mnist:10", "fashion-mnist:100", "digits:5")
 # on Fashion-MNIST's validation rows.
 _ONLY_ON = {
     "AAE, paper-faithful": ("mnist:100",),
-    "AAE, interpolation in place of VAT, no style or corruption term": (
-        "fashion-mnist:100",
-    ),
+    INTERPOLATION_NOT_VAT_METHOD: ("fashion-mnist:100",),
 }
 
 

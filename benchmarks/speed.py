@@ -227,7 +227,7 @@ def main() -> None:
             {"discriminator_interval": 1},
         ),
         (
-            "skaae paper-faithful (phased; no VAT, balance, style or corruption term)",
+            "skaae paper-faithful (phased; no VAT, balance, style or neighbour term)",
             PAPER_FAITHFUL,
         ),
         (
@@ -235,8 +235,13 @@ def main() -> None:
             {"interpolation_weight": 12.0},
         ),
         (
-            "skaae defaults without the corruption term (corruption_weight 0)",
-            {"corruption_weight": 0.0},
+            "skaae defaults without the neighbour term (neighbour_weight 0)",
+            {"neighbour_weight": 0.0},
+        ),
+        (
+            "skaae defaults without the corruption and neighbour terms "
+            "(corruption_weight 0, neighbour_weight 0)",
+            {"corruption_weight": 0.0, "neighbour_weight": 0.0},
         ),
         (
             "skaae defaults, VAT on half the rows (vat_fraction 0.5)",
@@ -244,7 +249,7 @@ def main() -> None:
         ),
         (
             "skaae defaults told the rows are 28 x 28 images (shift term), "
-            "plus interpolation_weight 12, without the corruption term",
+            "plus interpolation_weight 12, without the corruption or neighbour term",
             image_setting("mnist"),
         ),
     ]:

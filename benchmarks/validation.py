@@ -58,6 +58,7 @@ CANDIDATES = {
     "style_invariance_scale 0.5": {"style_invariance_scale": 0.5},
     "style_invariance_scale 2": {"style_invariance_scale": 2.0},
     "style_invariance_weight 8": {"style_invariance_weight": 8.0},
+    "no neighbour term": {"neighbour_weight": 0.0},
     "no corruption": {"corruption_weight": 0.0},
     "discriminator_interval 1": {"discriminator_interval": 1},
     "discriminator_interval 4": {"discriminator_interval": 4},

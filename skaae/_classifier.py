@@ -36,6 +36,7 @@ from ._fitting import EarlyStopping, Outcome, accuracy, run_epochs
 from ._generation import decode_rows, one_hot, softmax_
 from ._images import ImageShift, check_image_shape
 from ._interrupt import deferred_interrupt
+from ._layout import NeighbourMoves, find_neighbour_moves
 from ._networks import Networks, build_networks
 from ._rows import make_row_source, standardisation, standardise
 from ._runtime import autocast_dtype, loading_device, resolve_device, torch_threads
@@ -307,8 +308,9 @@ class AAEClassifier(
     mini-batch runs the reconstruction, the regularisation (discriminators,
     then the encoder as generator) and the semi-supervised phase
     (cross-entropy on labeled rows, plus consistency terms of the class head
-    on all rows: virtual adversarial training, style invariance and
-    corruption, and a class-balance term).
+    on all rows: virtual adversarial training, style invariance,
+    corruption and, where the features have a layout, moves along it, and a
+    class-balance term).
 
     Rows whose label is ``-1`` are unlabeled: they feed reconstruction,
     regularisation and the class head's consistency and balance terms; the
@@ -456,6 +458,23 @@ class AAEClassifier(
         changed in the benchmarks.
     corruption_rate : float in (0, 1), default=0.3
         Probability that the corruption term replaces each feature of a row.
+    neighbour_weight : float, default=2.0
+        Weight of the neighbour term, used only when the features have a
+        layout: at the first ``fit`` (or ``partial_fit``) up to 10 000 rows
+        are drawn, each feature is linked to its 8 most correlated features,
+        and if that graph is local (on average a feature reaches less than
+        half the features in 4 links, as pixels of an image do, where the
+        features of most tables reach nearly all) a spectral embedding of it
+        places the features in a plane. Each row then takes one of 8
+        directions at random, each feature takes the value of its neighbour
+        furthest ahead in that direction (a loose translation of an image,
+        found without being told the shape), and the class head is asked to
+        give the moved row the class distribution it gives the row (KL
+        divergence). The moved rows join VAT's adversarial encoder pass, one
+        more batch of rows in it. Wider X than 4096 features is not
+        searched. ``neighbour_moves_`` shows whether a layout was found. 0
+        disables the term and the search; see :ref:`the user guide
+        <neighbour>` for what it changed in the benchmarks.
     discriminator_interval : int, default=2
         The discriminators take an optimiser step on every
         ``discriminator_interval``-th mini-batch, the first included; the
@@ -468,8 +487,8 @@ class AAEClassifier(
         Share of ``fit``'s optimiser steps over which the weights of the terms
         that shape the class head without labels (``adversarial_weight``,
         ``vat_weight``, ``balance_weight``, ``interpolation_weight``,
-        ``style_invariance_weight``, ``shift_weight`` and
-        ``corruption_weight``) grow
+        ``style_invariance_weight``, ``shift_weight``, ``corruption_weight``
+        and ``neighbour_weight``) grow
         from near zero to their values, as exp(-5 (1 - t)^2). The labels then
         name the clusters before those terms sharpen them; with few labels,
         terms at full weight from the start can split two classes into
@@ -547,8 +566,9 @@ class AAEClassifier(
         Per-epoch mean of every loss that was computed (``reconstruction``,
         ``discriminator_cat``, ``discriminator_style``, ``generator``,
         ``supervised``, ``vat``, and ``balance``, ``style_invariance``,
-        ``corruption``, ``interpolation`` and ``shift`` when their weights
-        are positive, the last with ``image_shape`` set) and
+        ``corruption``, ``interpolation``, ``shift`` and ``neighbour`` when
+        their weights are positive, ``shift`` with ``image_shape`` set and
+        ``neighbour`` with a layout found) and
         ``labeled_accuracy``, the accuracy of
         the class head on the labeled mini-batches. NaN marks a loss that an
         epoch did not compute (a ``partial_fit`` chunk without labeled rows).
@@ -558,6 +578,12 @@ class AAEClassifier(
     best_validation_score_ : float or None
         The best of ``validation_scores_``: the fitted weights are from that
         epoch. None unless ``early_stopping=True``.
+    neighbour_moves_ : ndarray of shape (8, `n_features_in_`) or None
+        The neighbour term's moves: row d gives, for each feature, the
+        feature whose value it takes when a row moves in direction d. Found
+        at the first fit and kept by warm starts and ``partial_fit``; None
+        when ``neighbour_weight`` was 0 then, or when the features showed no
+        layout (the term is then off).
     encoder_ : torch.nn.Module
         Maps standardised rows to (class logits, style code).
     decoder_ : torch.nn.Module
@@ -660,6 +686,7 @@ class AAEClassifier(
         "max_shift": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "corruption_weight": [Interval(Real, 0, None, closed="left")],
         "corruption_rate": [Interval(Real, 0, 1, closed="neither")],
+        "neighbour_weight": [Interval(Real, 0, None, closed="left")],
         "discriminator_interval": [Interval(Integral, 1, None, closed="left")],
         "precision": [StrOptions({"auto", "bfloat16", "float32"})],
         "prior": [StrOptions(set(priors.BUILT_IN)), callable],
@@ -701,6 +728,7 @@ class AAEClassifier(
         max_shift="auto",
         corruption_weight=2.0,
         corruption_rate=0.3,
+        neighbour_weight=2.0,
         discriminator_interval=2,
         rampup="auto",
         precision="auto",
@@ -739,6 +767,7 @@ class AAEClassifier(
         self.max_shift = max_shift
         self.corruption_weight = corruption_weight
         self.corruption_rate = corruption_rate
+        self.neighbour_weight = neighbour_weight
         self.discriminator_interval = discriminator_interval
         self.rampup = rampup
         self.precision = precision
@@ -982,8 +1011,18 @@ class AAEClassifier(
         image_shift = None
         if shape_and_reach is not None:
             image_shift = ImageShift.for_rows(*shape_and_reach, mean, scale, device)
+        moves = self._neighbour_moves(X, warm, seed)
+        neighbour_moves = None
+        if moves is not None:
+            neighbour_moves = NeighbourMoves.for_rows(moves, mean, scale, device)
         config = self._training_config(
-            device, n_epochs, learning_rate, rampup, style_prior, image_shift
+            device,
+            n_epochs,
+            learning_rate,
+            rampup,
+            style_prior,
+            image_shift,
+            neighbour_moves,
         )
         modules = vars(networks)
         for module in modules.values():
@@ -1026,6 +1065,7 @@ class AAEClassifier(
         _report(outcome, warm)
         self.classes_ = classes
         self._x_mean, self._x_scale = mean, scale
+        self.neighbour_moves_ = moves
         self._architecture = architecture
         for name, module in modules.items():
             setattr(self, f"{name}_", module.eval())
@@ -1064,6 +1104,14 @@ class AAEClassifier(
             networks = build_networks(*architecture)
         return mean, scale, networks
 
+    def _neighbour_moves(self, X, warm: bool, seed: int) -> np.ndarray | None:
+        """The neighbour term's moves: the fitted ones (warm) or X's, if any."""
+        if warm:
+            return self.neighbour_moves_
+        if self.neighbour_weight == 0:
+            return None
+        return find_neighbour_moves(X, np.random.default_rng(seed))
+
     def _label_codes(self, y_labeled: np.ndarray, warm: bool):
         """The classes and the class code of each labeled row, checked."""
         if len(y_labeled) == 0:
@@ -1096,6 +1144,7 @@ class AAEClassifier(
         rampup: float = 0.0,
         style_prior: priors.StylePrior = priors.standard_normal,
         image_shift: ImageShift | None = None,
+        neighbour_moves: NeighbourMoves | None = None,
     ) -> TrainingConfig:
         return TrainingConfig(
             max_iter=n_epochs,
@@ -1120,6 +1169,8 @@ class AAEClassifier(
             image_shift=image_shift,
             corruption_weight=self.corruption_weight,
             corruption_rate=self.corruption_rate,
+            neighbour_weight=0.0 if neighbour_moves is None else self.neighbour_weight,
+            neighbour_moves=neighbour_moves,
             discriminator_interval=self.discriminator_interval,
             rampup=rampup,
         )

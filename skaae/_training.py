@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ._images import ImageShift
+from ._layout import NeighbourMoves
 from ._networks import Networks
 from ._priors import StylePrior, sample_categorical, standard_normal
 from ._rows import RowSource
@@ -29,6 +30,7 @@ CLASS_TERM_WEIGHTS = (
     "style_invariance_weight",
     "shift_weight",
     "corruption_weight",
+    "neighbour_weight",
 )
 
 # The weights that ``rampup`` grows from near zero: the terms that shape the
@@ -73,12 +75,16 @@ class TrainingConfig:
     image_shift: ImageShift | None = None
     corruption_weight: float = 0.0
     corruption_rate: float = 0.3
+    neighbour_weight: float = 0.0
+    neighbour_moves: NeighbourMoves | None = None
     discriminator_interval: int = 1
     rampup: float = 0.0
 
     def __post_init__(self) -> None:
         if self.shift_weight > 0 and self.image_shift is None:
             raise ValueError("shift_weight > 0 needs image_shift")
+        if self.neighbour_weight > 0 and self.neighbour_moves is None:
+            raise ValueError("neighbour_weight > 0 needs neighbour_moves")
 
     def autocast(self, device: torch.device) -> AbstractContextManager:
         """Mixed precision for the forward passes, or nothing for float32."""
@@ -230,8 +236,9 @@ def consistency_losses(
     of the rows before the move. VAT moves rows along an adversarial
     isotropic step, the style-invariance term along the decoder's style
     directions, which follow the data, the shift term translates rows
-    that are images and the corruption term swaps some of their features
-    for other rows'. All moved rows go through one encoder pass: larger
+    that are images, the corruption term swaps some of their features
+    for other rows' and the neighbour term moves each feature's value to a
+    neighbouring feature. All moved rows go through one encoder pass: larger
     matrix products, fewer passes.
     """
     moved_logits, _ = encoder(torch.cat([rows for rows, _ in moved.values()]))
@@ -348,7 +355,7 @@ def _encode(encoder: torch.nn.Module, x: torch.Tensor):
 
 
 def _moved_rows(networks, x, logits, y, z, rebuilt, config, generator):
-    """The rows that VAT, style invariance, shift and corruption move, with logits."""
+    """The rows that the consistency terms move, with the logits before the move."""
     moved = {}
     if config.vat_weight > 0:
         # VAT over the first ``vat_fraction`` of the batch's (shuffled) rows.
@@ -368,6 +375,8 @@ def _moved_rows(networks, x, logits, y, z, rebuilt, config, generator):
     if config.corruption_weight > 0:
         corrupted = corrupt_features(x, config.corruption_rate, generator)
         moved["corruption"] = (corrupted, logits)
+    if config.neighbour_weight > 0:
+        moved["neighbour"] = (config.neighbour_moves(x, generator), logits)
     return moved
 
 
@@ -463,8 +472,8 @@ def _phased_step(networks, optimizers, batch, config, generator, train_discrimin
     Reconstruction updates encoder and decoder; regularisation updates the
     discriminators (when ``train_discriminators`` is true), then the encoder
     as generator; the semi-supervised phase updates the encoder on the
-    labeled rows (plus the VAT, balance, style-invariance, shift, corruption
-    and interpolation terms when enabled).
+    labeled rows (plus the VAT, balance, style-invariance, shift, corruption,
+    neighbour and interpolation terms when enabled).
     """
     losses: dict[str, torch.Tensor] = {}
     encoder = networks.encoder
@@ -497,7 +506,7 @@ def _phased_step(networks, optimizers, batch, config, generator, train_discrimin
             losses["labeled_accuracy"] = _accuracy(logits_labeled, batch.y_labeled)
         if _uses_class_terms(config):
             # One pass over all rows serves every term: VAT, style invariance,
-            # shift, corruption and interpolation detach it, the balance term
+            # shift, corruption, neighbour and interpolation detach it, the balance term
             # needs the gradient of y.
             with torch.set_grad_enabled(config.balance_weight > 0):
                 logits, y, z = _encode(encoder, batch.x)
@@ -584,7 +593,7 @@ def _rampup(fraction: float, n_steps: int) -> Callable[[int], float]:
     The usual warm-up of the unsupervised terms (Laine and Aila 2017): it
     starts near zero, so the labels name the clusters before the terms of
     :data:`RAMPED_WEIGHTS` (adversarial, VAT, balance, interpolation, style
-    invariance, shift and corruption) sharpen them.
+    invariance, shift, corruption and neighbour) sharpen them.
     """
     length = max(fraction * n_steps, 1.0)
     return lambda step: math.exp(-5.0 * (1.0 - min(step / length, 1.0)) ** 2)

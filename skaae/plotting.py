@@ -27,6 +27,7 @@ _PHASES = {
         "style_invariance",
         "shift",
         "corruption",
+        "neighbour",
         "interpolation",
     ),
     "accuracy": ("labeled_accuracy",),
@@ -190,7 +191,7 @@ def plot_history(estimator, *, fig=None):
     One panel per phase: reconstruction; regularisation (both
     discriminators and the encoder as generator); the semi-supervised
     losses (cross-entropy, VAT, class balance, style invariance, shift,
-    corruption and interpolation consistency, those that ran); the accuracy
+    corruption, neighbour and interpolation consistency, those that ran); the accuracy
     on labeled batches, with the validation score when early stopping was on.
 
     Parameters

@@ -2,6 +2,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 import skaae._classifier
+import skaae._training
 from skaae import AAEClassifier
 from skaae.datasets import hide_labels
 
@@ -30,6 +31,20 @@ def digits_partial(digits):
     """A 600-row slice of digits with 5 labels per class."""
     X, y = digits
     return X[:600], hide_labels(y[:600], 5, random_state=0)
+
+
+@pytest.fixture
+def moved_row_counts(monkeypatch):
+    """Per consistency pass, the number of rows each term moved, by term."""
+    seen = []
+    original = skaae._training.consistency_losses
+
+    def consistency_losses(encoder, moved):
+        seen.append({name: len(rows) for name, (rows, _) in moved.items()})
+        return original(encoder, moved)
+
+    monkeypatch.setattr(skaae._training, "consistency_losses", consistency_losses)
+    return seen
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
 from skaae import AAEClassifier
+from skaae._layout import _SPARSE_CHUNK
 from skaae._training import UNSUPERVISED_WEIGHTS
 
 from .conftest import small_aae
@@ -110,7 +111,7 @@ def test_dataframe_feature_names_and_pandas_output(digits_partial):
     assert list(out.columns) == ["aaeclassifier0", "aaeclassifier1"]
 
 
-def test_sparse_input_is_densified_per_batch(digits_partial, monkeypatch):
+def test_sparse_input_is_densified_a_few_rows_at_a_time(digits_partial, monkeypatch):
     X, y = digits_partial
     dense_pred = small_aae().fit(X, y).predict(X)
 
@@ -123,7 +124,9 @@ def test_sparse_input_is_densified_per_batch(digits_partial, monkeypatch):
 
     monkeypatch.setattr(sp.csr_matrix, "toarray", recording_toarray)
     clf = small_aae().fit(sp.csr_matrix(X), y)
-    assert densified and max(densified) <= clf.batch_size
+    # Batches for training, blocks of rows for the layout's correlations.
+    assert densified and max(densified) <= max(clf.batch_size, _SPARSE_CHUNK)
+    assert max(densified) < len(X)
     np.testing.assert_array_equal(clf.predict(sp.csr_matrix(X)), dense_pred)
 
 

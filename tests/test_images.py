@@ -1,6 +1,5 @@
 """The shift term for rows that are images: the translations and the estimator."""
 
-import dataclasses
 import itertools
 
 import numpy as np
@@ -8,8 +7,6 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-import skaae._classifier
-import skaae._training
 from skaae._images import ImageShift, check_image_shape
 
 from .conftest import small_aae
@@ -109,15 +106,6 @@ def test_partial_fit_checks_the_shape_before_torch_work(no_torch_work):
         small_aae(image_shape=(4, 4)).partial_fit(X, np.tile([0, 1], 10), [0, 1])
 
 
-def test_a_config_with_a_shift_weight_needs_the_shift():
-    config = skaae._classifier.AAEClassifier()._training_config(
-        torch.device("cpu"), 1, "constant"
-    )
-    assert config.shift_weight == 0 and config.image_shift is None
-    with pytest.raises(ValueError, match="needs image_shift"):
-        dataclasses.replace(config, shift_weight=1.0)
-
-
 def test_the_shift_term_trains_only_with_an_image_shape(digits_partial):
     X, y = digits_partial
     plain = small_aae().fit(X, y)
@@ -132,16 +120,9 @@ def test_the_shift_term_trains_only_with_an_image_shape(digits_partial):
 
 @pytest.mark.parametrize("training", ["fused", "phased"])
 def test_the_shift_and_corruption_terms_join_the_other_moved_rows(
-    digits_partial, monkeypatch, training
+    digits_partial, moved_row_counts, training
 ):
-    seen = []
-    original = skaae._training.consistency_losses
-
-    def consistency_losses(encoder, moved):
-        seen.append({name: len(rows) for name, (rows, _) in moved.items()})
-        return original(encoder, moved)
-
-    monkeypatch.setattr(skaae._training, "consistency_losses", consistency_losses)
+    seen = moved_row_counts
     X, y = digits_partial
     small_aae(
         training=training, image_shape=(8, 8), corruption_weight=2.0, max_iter=1

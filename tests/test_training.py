@@ -1,5 +1,6 @@
 """The training loop's pieces and the options that change its arithmetic."""
 
+import dataclasses
 from itertools import pairwise
 
 import numpy as np
@@ -117,9 +118,14 @@ def step_configs(monkeypatch):
     return seen
 
 
-def test_rampup_scales_the_unsupervised_class_terms_only(digits_partial, step_configs):
+def test_rampup_scales_the_unsupervised_class_terms_only(
+    digits_partial, step_configs, monkeypatch
+):
     X, y = digits_partial
     seen = step_configs
+    # digits' pixels have no layout of their own: give them one.
+    moves = np.stack([np.roll(np.arange(X.shape[1]), d) for d in range(8)])
+    monkeypatch.setattr(skaae._classifier, "find_neighbour_moves", lambda X, rng: moves)
     weights = {
         "adversarial_weight": 0.5,
         "vat_weight": 4.0,
@@ -128,6 +134,7 @@ def test_rampup_scales_the_unsupervised_class_terms_only(digits_partial, step_co
         "style_invariance_weight": 3.0,
         "shift_weight": 1.5,
         "corruption_weight": 2.5,
+        "neighbour_weight": 2.2,
         "reconstruction_weight": 0.1,
         "supervised_weight": 5.0,
     }
@@ -415,3 +422,17 @@ def test_interpolation_pairs_each_row_with_a_partner_and_mixes_by_lam():
     )
     mixed = swap(torch.tensor([[0.0, 8.0], [4.0, 0.0]]))
     torch.testing.assert_close(mixed, torch.tensor([[3.0, 2.0], [4.0, 0.0]]))
+
+
+@pytest.mark.parametrize(
+    ("weight", "needed"),
+    [("shift_weight", "image_shift"), ("neighbour_weight", "neighbour_moves")],
+)
+def test_a_config_with_a_moving_term_needs_its_moves(weight, needed):
+    # Without them the estimator turns the term off, whatever its weight.
+    config = skaae._classifier.AAEClassifier()._training_config(
+        torch.device("cpu"), 1, "constant"
+    )
+    assert getattr(config, weight) == 0 and getattr(config, needed) is None
+    with pytest.raises(ValueError, match=f"needs {needed}"):
+        dataclasses.replace(config, **{weight: 1.0})

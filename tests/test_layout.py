@@ -1,0 +1,190 @@
+"""The neighbour term: the features' layout found in X, and the moves along it."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from scipy.ndimage import gaussian_filter
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+
+import skaae._classifier
+import skaae._layout
+import skaae._training
+from skaae._layout import NeighbourMoves, feature_correlations, find_neighbour_moves
+from skaae._rows import standardisation, standardise
+
+from .conftest import small_aae
+
+SIDE = 16
+
+
+def smooth_images(n_rows: int = 400, seed: int = 0) -> np.ndarray:
+    """Rows that are SIDE x SIDE images of blurred noise: pixels correlate locally."""
+    noise = np.random.default_rng(seed).normal(size=(n_rows, SIDE, SIDE))
+    return gaussian_filter(noise, sigma=(0, 1.5, 1.5)).reshape(n_rows, -1)
+
+
+@pytest.fixture(scope="module")
+def images_partial():
+    """Smooth images labeled by which half is brighter, 10 labels per class."""
+    X = smooth_images()
+    halves = X.reshape(len(X), SIDE, SIDE)
+    y = halves[:, :, : SIDE // 2].mean(axis=(1, 2)) > halves.mean(axis=(1, 2))
+    y = y.astype(int)
+    hidden = np.full(len(y), -1)
+    for label in (0, 1):
+        keep = np.flatnonzero(y == label)[:10]
+        hidden[keep] = label
+    return X, hidden
+
+
+def _pixel_steps(moves: np.ndarray) -> np.ndarray:
+    """(rows, cols) each feature moves by on the SIDE x SIDE grid, per direction."""
+    own = np.arange(SIDE * SIDE)
+    return np.stack([moves // SIDE - own // SIDE, moves % SIDE - own % SIDE], axis=-1)
+
+
+def test_the_moves_of_images_step_to_neighbouring_pixels():
+    moves = find_neighbour_moves(smooth_images(), np.random.default_rng(0))
+    assert moves.shape == (8, SIDE * SIDE)
+    steps = _pixel_steps(moves)
+    moved = np.any(steps != 0, axis=-1)
+    # Most pixels move in every direction, nearly all to a pixel beside them
+    # (blurred pixels two apart still correlate strongly), none far.
+    assert (moved.mean(axis=1) > 0.7).all()
+    king = np.abs(steps).max(axis=-1)
+    assert king.max() <= 2
+    assert (king[moved] == 1).mean() > 0.8
+    # Opposite directions move the pixels the opposite way on the whole.
+    mean_steps = steps.mean(axis=1)
+    for d in range(4):
+        assert mean_steps[d] @ mean_steps[d + 4] < 0
+    assert np.linalg.matrix_rank(mean_steps, tol=0.1) == 2
+
+
+@pytest.mark.parametrize(
+    "load", [load_wine, load_breast_cancer, load_digits], ids=lambda f: f.__name__
+)
+def test_tables_and_small_images_have_no_layout(load):
+    # The 8 x 8 digits are too small: 4 links from a pixel reach most of them.
+    X, _ = load(return_X_y=True)
+    assert find_neighbour_moves(X, np.random.default_rng(0)) is None
+
+
+def test_uncorrelated_features_have_no_layout():
+    X = np.random.default_rng(0).normal(size=(300, 200))
+    assert find_neighbour_moves(X, np.random.default_rng(0)) is None
+
+
+def test_too_few_rows_or_too_many_features_have_no_layout(monkeypatch):
+    X = smooth_images()
+    assert find_neighbour_moves(X[:1], np.random.default_rng(0)) is None
+    monkeypatch.setattr(skaae._layout, "_MAX_FEATURES", SIDE * SIDE - 1)
+    monkeypatch.setattr(skaae._layout, "feature_correlations", None)
+    assert find_neighbour_moves(X, np.random.default_rng(0)) is None
+
+
+def test_constant_features_neither_move_nor_are_moved_to():
+    X = smooth_images()
+    X[:, :SIDE] = 3.0  # the first row of pixels never changes
+    moves = find_neighbour_moves(X, np.random.default_rng(0))
+    constant = np.arange(SIDE)
+    np.testing.assert_array_equal(moves[:, constant], np.tile(constant, (8, 1)))
+    others = moves[:, SIDE:]
+    assert not np.isin(others, constant).any()
+
+
+def test_sparse_x_has_the_correlations_and_layout_of_dense_x():
+    X = np.clip(smooth_images(), 0, None) * 1e200  # large, and 0 off the blobs
+    X[:, 5] = 1e200  # a constant column
+    dense, dense_live = feature_correlations(X)
+    sparse, sparse_live = feature_correlations(sp.csr_matrix(X))
+    np.testing.assert_array_equal(sparse_live, dense_live)
+    np.testing.assert_allclose(sparse, dense, atol=1e-9)
+    rng = np.random.default_rng
+    np.testing.assert_array_equal(
+        find_neighbour_moves(sp.csr_matrix(X), rng(0)),
+        find_neighbour_moves(X, rng(0)),
+    )
+
+
+def test_a_moved_row_holds_its_own_values_in_x_units():
+    X = smooth_images(50) * 7.0 + np.linspace(0, 20, SIDE * SIDE)
+    moves = find_neighbour_moves(smooth_images(), np.random.default_rng(0))
+    mean, scale = standardisation(X)
+    x = standardise(X, mean, scale, torch.device("cpu"))
+    step = NeighbourMoves.for_rows(moves, mean, scale, torch.device("cpu"))
+    moved = step(x, torch.Generator().manual_seed(0)).numpy() * scale + mean
+    directions = set()
+    for row, moved_row in zip(X, moved, strict=True):
+        matches = [
+            d for d in range(8) if np.allclose(moved_row, row[moves[d]], atol=1e-4)
+        ]
+        assert matches
+        directions.update(matches)
+    assert len(directions) == 8
+
+
+def test_the_term_trains_when_the_features_have_a_layout(images_partial):
+    X, y = images_partial
+    on = small_aae().fit(X, y)
+    off = small_aae(neighbour_weight=0.0).fit(X, y)
+    assert on.neighbour_moves_.shape == (8, X.shape[1])
+    assert np.isfinite(on.history_["neighbour"]).all()
+    assert on.history_["neighbour"][-1] > 0
+    assert off.neighbour_moves_ is None and "neighbour" not in off.history_
+    assert not np.allclose(on.predict_proba(X), off.predict_proba(X))
+
+
+def test_the_term_is_off_without_a_layout(digits_partial):
+    X, y = digits_partial
+    default = small_aae().fit(X, y)
+    off = small_aae(neighbour_weight=0.0).fit(X, y)
+    assert default.neighbour_moves_ is None and "neighbour" not in default.history_
+    np.testing.assert_array_equal(default.predict_proba(X), off.predict_proba(X))
+
+
+@pytest.mark.parametrize("training", ["fused", "phased"])
+def test_the_moved_rows_join_the_other_moved_rows(
+    images_partial, moved_row_counts, training
+):
+    seen = moved_row_counts
+    X, y = images_partial
+    small_aae(training=training, max_iter=1).fit(X, y)
+    assert seen[0] == {
+        "vat": 32,
+        "style_invariance": 32,
+        "corruption": 32,
+        "neighbour": 32,
+    }
+
+
+def test_the_layout_is_found_once_and_kept(images_partial, monkeypatch):
+    X, y = images_partial
+    calls = []
+    original = skaae._classifier.find_neighbour_moves
+
+    def find(X, rng):
+        calls.append(X.shape[0])
+        return original(X, rng)
+
+    monkeypatch.setattr(skaae._classifier, "find_neighbour_moves", find)
+    clf = small_aae(warm_start=True).fit(X, y)
+    found = clf.neighbour_moves_
+    clf.fit(X[:200], y[:200])
+    assert clf.neighbour_moves_ is found
+    chunked = small_aae()
+    for start in (0, 200):
+        chunked.partial_fit(X[start : start + 200], y[start : start + 200], [0, 1])
+    assert calls == [len(X), 200]
+    assert chunked.neighbour_moves_ is not None
+
+
+def test_the_moves_survive_a_pickle(images_partial):
+    X, y = images_partial
+    clf = small_aae(max_iter=1).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.neighbour_moves_, clf.neighbour_moves_)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
