@@ -375,6 +375,7 @@ def test_one_row_cannot_teach_two_classes(no_torch_work):
         (dict(corruption_weight=-1.0), "corruption_weight"),
         (dict(corruption_rate=0.0), "corruption_rate"),
         (dict(corruption_rate=1.0), "corruption_rate"),
+        (dict(neighbour_weight=-1.0), "neighbour_weight"),
         (dict(discriminator_interval=0), "discriminator_interval"),
         (dict(discriminator_interval=1.5), "discriminator_interval"),
         (dict(reconstruction_weight=0.0), "leaves untrained"),
