@@ -4,8 +4,8 @@ Pixels of an image correlate most with the pixels beside them, so the
 graph that links each feature to its most correlated features is a grid
 that the estimator can find without being told that the rows are images.
 Placed in a plane by a spectral embedding of that graph, each feature has
-neighbours in every direction; moving each feature's value to the feature
-behind it in one direction approximates a translation of the whole row.
+neighbours in every direction; giving each feature the value of its
+neighbour ahead in one direction approximates a translation of the row.
 """
 
 from dataclasses import dataclass
