@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from ._checks import positive_ints
+from ._rows import feature_offset
 
 # With max_shift="auto" the reach is the image's shorter side over this,
 # rounded down, and at least one pixel: 2 pixels on 28 x 28 (the reach
@@ -96,8 +97,7 @@ class ImageShift:
         device: torch.device,
     ) -> "ImageShift":
         """The shifts of rows that were standardised with ``mean`` and ``scale``."""
-        offset = torch.as_tensor(mean / scale, dtype=torch.float32, device=device)
-        return cls(shape, max_shift, offset)
+        return cls(shape, max_shift, feature_offset(mean, scale, device))
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Each row of x moved by its own random shift, uniform on the grid of moves.

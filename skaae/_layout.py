@@ -16,6 +16,8 @@ import torch
 from scipy.linalg import eigh
 from scipy.sparse.csgraph import dijkstra
 
+from ._rows import feature_offset
+
 # Each feature's neighbours are its this many most correlated features.
 _N_NEIGHBOURS = 8
 # Directions of a move, evenly spaced on the plane of the embedding.
@@ -49,9 +51,14 @@ def feature_correlations(
     sample = np.ldexp(sample, -_exponent(np.abs(sample).max(initial=0.0)))
     centred = sample - sample.mean(axis=0)
     spread = np.sqrt(np.square(centred).mean(axis=0))
-    live = spread > 1e-8 * max(spread.max(initial=0.0), np.finfo(float).tiny)
+    live = _varying(spread)
     unit = np.divide(centred, spread, out=np.zeros_like(centred), where=live)
     return unit.T @ unit / len(sample), live
+
+
+def _varying(spread: np.ndarray) -> np.ndarray:
+    """Columns whose spread is not a rounding error beside the largest one."""
+    return spread > 1e-8 * max(spread.max(initial=0.0), np.finfo(float).tiny)
 
 
 def _exponent(peak: float) -> int:
@@ -87,9 +94,7 @@ def _sparse_correlations(sample: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]
     spread = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
     # Moments leave a constant column a rounding error of spread: its
     # range tells it apart.
-    live = (high > low) & (
-        spread > 1e-8 * max(spread.max(initial=0.0), np.finfo(float).tiny)
-    )
+    live = (high > low) & _varying(spread)
     unit = np.where(live, spread, 1.0)
     corr = covariance / np.outer(unit, unit)
     corr[~live] = 0.0
@@ -230,7 +235,7 @@ class NeighbourMoves:
         """The moves of rows that were standardised with ``mean`` and ``scale``."""
         return cls(
             torch.as_tensor(moves, dtype=torch.int64, device=device),
-            torch.as_tensor(mean / scale, dtype=torch.float32, device=device),
+            feature_offset(mean, scale, device),
         )
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -68,6 +68,18 @@ def standardise(
     return torch.from_numpy(standard).to(device)
 
 
+def feature_offset(
+    mean: np.ndarray, scale: float, device: torch.device
+) -> torch.Tensor:
+    """X's per-feature mean over its scale, as float32 on ``device``.
+
+    Added to a standardised row it gives the row in X's units (divided by
+    the scale): what the terms that move values between features need, so
+    that a moved value is one X holds.
+    """
+    return torch.as_tensor(mean / scale, dtype=torch.float32, device=device)
+
+
 def make_row_source(
     X: np.ndarray | sp.csr_matrix, mean: np.ndarray, scale: float, device: torch.device
 ) -> RowSource:
