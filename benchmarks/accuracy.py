@@ -53,8 +53,12 @@ IMAGE_METHOD = (
     "AAE, image_shape set (shift term), interpolation 12, "
     "no corruption or neighbour term"
 )
+# The defaults before corruption_fraction and neighbour_fraction existed.
+EVERY_ROW_METHOD = "AAE, defaults with the corruption and neighbour terms on every row"
 # The defaults before the neighbour term existed.
-NO_NEIGHBOUR_METHOD = "AAE, defaults without the neighbour term"
+NO_NEIGHBOUR_METHOD = (
+    "AAE, defaults without the neighbour term, corruption on every row"
+)
 NO_CORRUPTION_METHOD = "AAE, defaults without the corruption and neighbour terms"
 INTERPOLATION_NOT_VAT_METHOD = (
     "AAE, interpolation in place of VAT, no style, corruption or neighbour term"
@@ -70,8 +74,14 @@ def make_method(name: str, seed: int, dataset: str):
         return AAEClassifier(random_state=seed)
     if name == IMAGE_METHOD:
         return AAEClassifier(random_state=seed, **image_setting(dataset))
+    if name == EVERY_ROW_METHOD:
+        return AAEClassifier(
+            random_state=seed, corruption_fraction=1.0, neighbour_fraction=1.0
+        )
     if name == NO_NEIGHBOUR_METHOD:
-        return AAEClassifier(random_state=seed, neighbour_weight=0.0)
+        return AAEClassifier(
+            random_state=seed, neighbour_weight=0.0, corruption_fraction=1.0
+        )
     if name == NO_CORRUPTION_METHOD:
         return AAEClassifier(
             random_state=seed, corruption_weight=0.0, neighbour_weight=0.0
@@ -99,6 +109,7 @@ def make_method(name: str, seed: int, dataset: str):
 METHODS = (
     "AAEClassifier (defaults)",
     IMAGE_METHOD,
+    EVERY_ROW_METHOD,
     NO_NEIGHBOUR_METHOD,
     NO_CORRUPTION_METHOD,
     "AAE, paper-faithful",

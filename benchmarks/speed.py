@@ -235,8 +235,14 @@ def main() -> None:
             {"interpolation_weight": 12.0},
         ),
         (
-            "skaae defaults without the neighbour term (neighbour_weight 0)",
-            {"neighbour_weight": 0.0},
+            "skaae defaults with the corruption and neighbour terms on every row "
+            "(corruption_fraction 1, neighbour_fraction 1)",
+            {"corruption_fraction": 1.0, "neighbour_fraction": 1.0},
+        ),
+        (
+            "skaae defaults without the neighbour term, corruption on every row "
+            "(neighbour_weight 0, corruption_fraction 1)",
+            {"neighbour_weight": 0.0, "corruption_fraction": 1.0},
         ),
         (
             "skaae defaults without the corruption and neighbour terms "

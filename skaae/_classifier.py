@@ -451,13 +451,22 @@ class AAEClassifier(
         features takes the partner's value with probability
         ``corruption_rate``, and the class head is asked to give the
         corrupted row the class distribution it gives the row (KL
-        divergence). Unlike VAT's step, every corrupted
-        value is one the feature takes in the data. The corrupted rows join
-        VAT's adversarial encoder pass, one more batch of rows in it. 0
-        disables it; see :ref:`the user guide <corruption>` for what it
-        changed in the benchmarks.
+        divergence). Unlike VAT's step, every corrupted value is one the
+        feature takes in the data. The corrupted rows
+        (``corruption_fraction`` of each batch's) join VAT's adversarial
+        encoder pass. 0 disables it; see :ref:`the user guide <corruption>`
+        for what it changed in the benchmarks.
     corruption_rate : float in (0, 1), default=0.3
         Probability that the corruption term replaces each feature of a row.
+    corruption_fraction : float in (0, 1], default=0.5
+        Share of each batch's rows (a random subset: batches are shuffled)
+        that the corruption term corrupts, taken from the batch's start.
+        Each corrupted row is one more row in VAT's adversarial encoder
+        pass: beside the neighbour term, which takes its rows from the
+        batch's end, the two terms at 0.5 move different rows and cost one
+        batch of rows between them, as one term on every row would. See
+        :ref:`the user guide <term-fractions>` for what 0.5 changed in the
+        benchmarks.
     neighbour_weight : float, default=2.0
         Weight of the neighbour term, used only when the features have a
         layout: at the first ``fit`` (or ``partial_fit``) up to 10 000 rows
@@ -470,11 +479,16 @@ class AAEClassifier(
         furthest ahead in that direction (a loose translation of an image,
         found without being told the shape), and the class head is asked to
         give the moved row the class distribution it gives the row (KL
-        divergence). The moved rows join VAT's adversarial encoder pass, one
-        more batch of rows in it. Wider X than 4096 features is not
-        searched. ``neighbour_moves_`` shows whether a layout was found. 0
-        disables the term and the search; see :ref:`the user guide
-        <neighbour>` for what it changed in the benchmarks.
+        divergence). The moved rows (``neighbour_fraction`` of each
+        batch's) join VAT's adversarial encoder pass. Wider X than 4096
+        features is not searched. ``neighbour_moves_`` shows whether a
+        layout was found. 0 disables the term and the search; see
+        :ref:`the user guide <neighbour>` for what it changed in the
+        benchmarks.
+    neighbour_fraction : float in (0, 1], default=0.5
+        Share of each batch's rows that the neighbour term moves, taken
+        from the batch's end (the corruption term's come from its start;
+        see ``corruption_fraction``).
     discriminator_interval : int, default=2
         The discriminators take an optimiser step on every
         ``discriminator_interval``-th mini-batch, the first included; the
@@ -686,7 +700,9 @@ class AAEClassifier(
         "max_shift": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "corruption_weight": [Interval(Real, 0, None, closed="left")],
         "corruption_rate": [Interval(Real, 0, 1, closed="neither")],
+        "corruption_fraction": [Interval(Real, 0, 1, closed="right")],
         "neighbour_weight": [Interval(Real, 0, None, closed="left")],
+        "neighbour_fraction": [Interval(Real, 0, 1, closed="right")],
         "discriminator_interval": [Interval(Integral, 1, None, closed="left")],
         "precision": [StrOptions({"auto", "bfloat16", "float32"})],
         "prior": [StrOptions(set(priors.BUILT_IN)), callable],
@@ -728,7 +744,9 @@ class AAEClassifier(
         max_shift="auto",
         corruption_weight=2.0,
         corruption_rate=0.3,
+        corruption_fraction=0.5,
         neighbour_weight=2.0,
+        neighbour_fraction=0.5,
         discriminator_interval=2,
         rampup="auto",
         precision="auto",
@@ -767,7 +785,9 @@ class AAEClassifier(
         self.max_shift = max_shift
         self.corruption_weight = corruption_weight
         self.corruption_rate = corruption_rate
+        self.corruption_fraction = corruption_fraction
         self.neighbour_weight = neighbour_weight
+        self.neighbour_fraction = neighbour_fraction
         self.discriminator_interval = discriminator_interval
         self.rampup = rampup
         self.precision = precision
@@ -1169,7 +1189,9 @@ class AAEClassifier(
             image_shift=image_shift,
             corruption_weight=self.corruption_weight,
             corruption_rate=self.corruption_rate,
+            corruption_fraction=self.corruption_fraction,
             neighbour_weight=0.0 if neighbour_moves is None else self.neighbour_weight,
+            neighbour_fraction=self.neighbour_fraction,
             neighbour_moves=neighbour_moves,
             discriminator_interval=self.discriminator_interval,
             rampup=rampup,

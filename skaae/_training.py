@@ -75,7 +75,9 @@ class TrainingConfig:
     image_shift: ImageShift | None = None
     corruption_weight: float = 0.0
     corruption_rate: float = 0.3
+    corruption_fraction: float = 1.0
     neighbour_weight: float = 0.0
+    neighbour_fraction: float = 1.0
     neighbour_moves: NeighbourMoves | None = None
     discriminator_interval: int = 1
     rampup: float = 0.0
@@ -359,7 +361,7 @@ def _moved_rows(networks, x, logits, y, z, rebuilt, config, generator):
     moved = {}
     if config.vat_weight > 0:
         # VAT over the first ``vat_fraction`` of the batch's (shuffled) rows.
-        n_rows = math.ceil(config.vat_fraction * len(x))
+        n_rows = _share(config.vat_fraction, len(x))
         x_vat, logits_vat = x[:n_rows], logits[:n_rows]
         step = vat_perturbation(
             networks.encoder, x_vat, logits_vat, config.vat_epsilon, generator
@@ -373,11 +375,23 @@ def _moved_rows(networks, x, logits, y, z, rebuilt, config, generator):
     if config.shift_weight > 0:
         moved["shift"] = (config.image_shift(x, generator), logits)
     if config.corruption_weight > 0:
-        corrupted = corrupt_features(x, config.corruption_rate, generator)
-        moved["corruption"] = (corrupted, logits)
+        n_rows = _share(config.corruption_fraction, len(x))
+        corrupted = corrupt_features(x[:n_rows], config.corruption_rate, generator)
+        moved["corruption"] = (corrupted, logits[:n_rows])
     if config.neighbour_weight > 0:
-        moved["neighbour"] = (config.neighbour_moves(x, generator), logits)
+        # The last rows: beside the corruption term's first ones, two
+        # fractions that sum to at most 1 move different rows.
+        start = len(x) - _share(config.neighbour_fraction, len(x))
+        moved["neighbour"] = (
+            config.neighbour_moves(x[start:], generator),
+            logits[start:],
+        )
     return moved
+
+
+def _share(fraction: float, n_rows: int) -> int:
+    """How many of a batch's ``n_rows`` rows a term that takes ``fraction`` moves."""
+    return math.ceil(fraction * n_rows)
 
 
 def _consistency_terms(networks, x, logits, y, z, rebuilt, config, generator):

@@ -156,9 +156,57 @@ def test_the_moved_rows_join_the_other_moved_rows(
     assert seen[0] == {
         "vat": 32,
         "style_invariance": 32,
-        "corruption": 32,
-        "neighbour": 32,
+        "corruption": 16,
+        "neighbour": 16,
     }
+
+
+@pytest.mark.parametrize(
+    ("corruption_fraction", "neighbour_fraction", "n_corrupted", "n_moved"),
+    [(1.0, 1.0, 32, 32), (0.25, 0.5, 8, 16), (0.1, 0.9, 4, 29)],
+)
+def test_the_fractions_set_how_many_rows_each_term_moves(
+    images_partial,
+    moved_row_counts,
+    corruption_fraction,
+    neighbour_fraction,
+    n_corrupted,
+    n_moved,
+):
+    seen = moved_row_counts
+    X, y = images_partial
+    small_aae(
+        corruption_fraction=corruption_fraction,
+        neighbour_fraction=neighbour_fraction,
+        max_iter=1,
+    ).fit(X, y)
+    # 400 rows in batches of 32: 12 full batches, then one of 16.
+    assert [counts["corruption"] for counts in seen[:12]] == [n_corrupted] * 12
+    assert [counts["neighbour"] for counts in seen[:12]] == [n_moved] * 12
+    assert seen[12]["corruption"] == int(np.ceil(corruption_fraction * 16))
+    assert seen[12]["neighbour"] == int(np.ceil(neighbour_fraction * 16))
+
+
+def test_at_half_each_the_two_terms_move_different_rows(images_partial, monkeypatch):
+    inputs = {"corruption": [], "neighbour": []}
+    corrupt, move = skaae._training.corrupt_features, NeighbourMoves.__call__
+
+    def corrupt_features(x, rate, generator):
+        inputs["corruption"].append(x.clone())
+        return corrupt(x, rate, generator)
+
+    def call(self, x, generator):
+        inputs["neighbour"].append(x.clone())
+        return move(self, x, generator)
+
+    monkeypatch.setattr(skaae._training, "corrupt_features", corrupt_features)
+    monkeypatch.setattr(NeighbourMoves, "__call__", call)
+    X, y = images_partial
+    small_aae(max_iter=1).fit(X, y)
+    for corrupted, moved in zip(*inputs.values(), strict=True):
+        # Each batch's rows split between the terms, none in both.
+        assert len(corrupted) + len(moved) in (32, 16)
+        assert not (corrupted[:, None, :] == moved[None, :, :]).all(dim=2).any()
 
 
 def test_the_layout_is_found_once_and_kept(images_partial, monkeypatch):
