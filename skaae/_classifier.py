@@ -463,10 +463,13 @@ class AAEClassifier(
         that the corruption term corrupts, taken from the batch's start.
         Each corrupted row is one more row in VAT's adversarial encoder
         pass: beside the neighbour term, which takes its rows from the
-        batch's end, the two terms at 0.5 move different rows and cost one
-        batch of rows between them, as one term on every row would. See
-        :ref:`the user guide <term-fractions>` for what 0.5 changed in the
-        benchmarks.
+        batch's end, the two terms at 0.5 cost one batch of rows between
+        them, as one term on every row would, and move different rows (but
+        for one row of a batch with an odd number of rows: each share is
+        rounded up). Where no layout is found (tables, digits) the
+        corruption term runs alone, on this share of the rows. Partners are
+        drawn among the corrupted rows. See :ref:`the user guide
+        <term-fractions>` for what 0.5 changed in the benchmarks.
     neighbour_weight : float, default=2.0
         Weight of the neighbour term, used only when the features have a
         layout: at the first ``fit`` (or ``partial_fit``) up to 10 000 rows
@@ -487,8 +490,10 @@ class AAEClassifier(
         benchmarks.
     neighbour_fraction : float in (0, 1], default=0.5
         Share of each batch's rows that the neighbour term moves, taken
-        from the batch's end (the corruption term's come from its start;
-        see ``corruption_fraction``).
+        from the batch's end; each moved row is one more row in VAT's
+        adversarial encoder pass. The corruption term's rows come from the
+        batch's start (see ``corruption_fraction`` and :ref:`the user guide
+        <term-fractions>`).
     discriminator_interval : int, default=2
         The discriminators take an optimiser step on every
         ``discriminator_interval``-th mini-batch, the first included; the

@@ -217,7 +217,7 @@ def corrupt_features(
 ) -> torch.Tensor:
     """Rows with some of their features taken from another row (after SCARF).
 
-    Each row gets a random partner in the batch, and each of its features
+    Each row gets a random partner among the rows of x, and each of its features
     is replaced, with probability ``rate``, by the partner's value of that
     feature. SCARF (Bahri et al. 2022) draws each replaced value from a row
     of its own; one partner per row is what the benchmarks measured. Unlike
@@ -380,7 +380,8 @@ def _moved_rows(networks, x, logits, y, z, rebuilt, config, generator):
         moved["corruption"] = (corrupted, logits[:n_rows])
     if config.neighbour_weight > 0:
         # The last rows: beside the corruption term's first ones, two
-        # fractions that sum to at most 1 move different rows.
+        # fractions that sum to at most 1 move different rows, but for one
+        # row where both shares are rounded up.
         start = len(x) - _share(config.neighbour_fraction, len(x))
         moved["neighbour"] = (
             config.neighbour_moves(x[start:], generator),

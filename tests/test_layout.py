@@ -187,7 +187,12 @@ def test_the_fractions_set_how_many_rows_each_term_moves(
     assert seen[12]["neighbour"] == int(np.ceil(neighbour_fraction * 16))
 
 
-def test_at_half_each_the_two_terms_move_different_rows(images_partial, monkeypatch):
+# 400 rows: batches of 32 (the last of 16) split evenly; batches of 25 give
+# each term 13 rows, one of them in both.
+@pytest.mark.parametrize(("batch_size", "n_shared"), [(32, 0), (25, 1)])
+def test_at_half_each_the_two_terms_move_different_rows(
+    images_partial, monkeypatch, batch_size, n_shared
+):
     inputs = {"corruption": [], "neighbour": []}
     corrupt, move = skaae._training.corrupt_features, NeighbourMoves.__call__
 
@@ -202,11 +207,17 @@ def test_at_half_each_the_two_terms_move_different_rows(images_partial, monkeypa
     monkeypatch.setattr(skaae._training, "corrupt_features", corrupt_features)
     monkeypatch.setattr(NeighbourMoves, "__call__", call)
     X, y = images_partial
-    small_aae(max_iter=1).fit(X, y)
-    for corrupted, moved in zip(*inputs.values(), strict=True):
-        # Each batch's rows split between the terms, none in both.
-        assert len(corrupted) + len(moved) in (32, 16)
-        assert not (corrupted[:, None, :] == moved[None, :, :]).all(dim=2).any()
+    small_aae(batch_size=batch_size, max_iter=1).fit(X, y)
+    n_full, rest = divmod(len(X), batch_size)
+    sizes = [batch_size] * n_full + ([rest] if rest else [])
+    pairs = list(zip(*inputs.values(), strict=True))
+    assert len(pairs) == len(sizes)
+    for (corrupted, moved), size in zip(pairs, sizes, strict=True):
+        # Each batch's rows split between the terms: together they hold
+        # every row once, and the rounded-up middle row twice.
+        assert len(corrupted) == len(moved) == -(-size // 2)
+        shared = (corrupted[:, None, :] == moved[None, :, :]).all(dim=2).sum()
+        assert int(shared) == n_shared
 
 
 def test_the_layout_is_found_once_and_kept(images_partial, monkeypatch):
