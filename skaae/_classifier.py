@@ -18,7 +18,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -102,6 +102,17 @@ def unlabeled_mask(y: np.ndarray) -> np.ndarray:
             "np.array(['cat', -1, 'dog'], dtype=object)."
         )
     return np.asarray(y == UNLABELED, dtype=bool)
+
+
+def _scored_rows(y_true: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows that ``score`` counts: all but the -1 ones.
+
+    True labels in a string dtype cannot hold -1, so all their rows count:
+    only ``fit`` needs an object array to mark rows unlabeled.
+    """
+    if y_true.dtype.kind in "US":
+        return np.ones(len(y_true), dtype=bool)
+    return ~unlabeled_mask(y_true)
 
 
 # How every method takes X: dense in either float width, or CSR.
@@ -544,7 +555,8 @@ class AAEClassifier(
         stops. Used only with ``early_stopping=True``.
     tol : float, default=1e-4
         Least gain in validation accuracy that counts as improvement. Used
-        only with ``early_stopping=True``.
+        only with ``early_stopping=True``. As in ``MLPClassifier``, at 0 a
+        score equal to the best counts, so a flat score never stops training.
     warm_start : bool, default=False
         When True, ``fit`` continues training the fitted networks for
         ``max_iter`` more epochs (new optimiser state and learning-rate
@@ -1205,9 +1217,12 @@ class AAEClassifier(
     # ------------------------------------------------------------ inference
 
     def _encode(self, X) -> tuple[np.ndarray, np.ndarray]:
-        """Class logits (float64) and style codes (float32) of X, in batches."""
+        """Class logits (float64) and style codes (X's float dtype) of X."""
         check_is_fitted(self)
-        X = _validate(self, X, reset=False, **_X_FORMAT)
+        return self._encode_checked(_validate(self, X, reset=False, **_X_FORMAT))
+
+    def _encode_checked(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_encode` of an X that ``validate_data`` has already taken."""
         device = next(self.encoder_.parameters()).device
         # Outputs are allocated whole up front: small per-batch arrays kept
         # until the end would fragment the heap between the batches' large
@@ -1263,6 +1278,9 @@ class AAEClassifier(
             The most probable class of each row.
         """
         logits, _ = self._encode(X)
+        return self._most_probable(logits)
+
+    def _most_probable(self, logits: np.ndarray) -> np.ndarray:
         return self.classes_[logits.argmax(axis=1)]
 
     def transform(self, X) -> np.ndarray:
@@ -1292,7 +1310,8 @@ class AAEClassifier(
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Test rows.
         y : array-like of shape (n_samples,)
-            True labels, ``-1`` for rows to ignore.
+            True labels, ``-1`` for rows to ignore. Labels in a string dtype,
+            which cannot hold -1, are all scored.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
 
@@ -1302,11 +1321,12 @@ class AAEClassifier(
             Mean accuracy of ``predict`` over the labeled rows.
         """
         check_is_fitted(self)
-        # All of X is checked, the rows that are not scored too.
-        _validate(self, X, reset=False, **_X_FORMAT)
+        # All of X is checked, the rows that are not scored too; validated
+        # once, so that a warning about it comes once.
+        X = _validate(self, X, reset=False, **_X_FORMAT)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y, sample_weight)
-        labeled = ~unlabeled_mask(y)
+        labeled = _scored_rows(y)
         if not labeled.any():
             raise ValueError(
                 "y has no labeled rows (all entries are -1), so there is nothing "
@@ -1320,9 +1340,11 @@ class AAEClassifier(
             "with them labeled.",
         )
         sample_weight = _check_sample_weight(sample_weight, y)
-        X_labeled = _safe_indexing(X, np.flatnonzero(labeled))
+        logits, _ = self._encode_checked(X[np.flatnonzero(labeled)])
         return accuracy_score(
-            y[labeled], self.predict(X_labeled), sample_weight=sample_weight[labeled]
+            y[labeled],
+            self._most_probable(logits),
+            sample_weight=sample_weight[labeled],
         )
 
     # ------------------------------------------------------------ generation
@@ -1509,7 +1531,10 @@ class AAEClassifier(
 
     @property
     def _n_features_out(self) -> int:
-        return self.n_components
+        # The fitted width, not the parameter, which set_params may have
+        # changed since; unfitted, the AttributeError makes
+        # get_feature_names_out raise NotFittedError.
+        return self._architecture[2]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -13,7 +13,8 @@ def resolve_device(device: str | torch.device) -> torch.device:
     Raises
     ------
     ValueError
-        If ``device`` names no torch device, or CUDA where there is none.
+        If ``device`` names no torch device, or one that this machine and
+        PyTorch build cannot hold tensors on.
     """
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -35,7 +36,37 @@ def resolve_device(device: str | torch.device) -> torch.device:
             f"{torch.cuda.device_count()} CUDA device(s); use 'cuda:0' to "
             f"'cuda:{torch.cuda.device_count() - 1}'."
         )
+    if resolved.type == "meta":
+        raise ValueError(
+            "device='meta' holds shapes but no values, so nothing can be trained "
+            "on it; use 'cpu', 'cuda' or 'auto'."
+        )
+    if resolved.type != "cpu":
+        _check_allocates(resolved)
     return resolved
+
+
+def _check_allocates(device: torch.device) -> None:
+    """Raise ValueError unless a tensor can be made on ``device``.
+
+    A torch build without a backend refuses its devices only when they are
+    used, each backend with an exception of its own (RuntimeError,
+    NotImplementedError, AssertionError, ModuleNotFoundError): any of them
+    here means that this build cannot train on the device.
+    """
+    try:
+        torch.empty(1, device=device)
+    except Exception as exc:
+        raise ValueError(
+            f"device={str(device)!r} is not usable with this PyTorch build "
+            f"({type(exc).__name__}: {_first_sentence(exc)}); use "
+            "'cpu', 'cuda' or 'auto'."
+        ) from exc
+
+
+def _first_sentence(exc: Exception) -> str:
+    """The start of an exception's message; some run on for a screen."""
+    return str(exc).splitlines()[0].split(". ")[0] if str(exc) else ""
 
 
 def loading_device(device: str | torch.device) -> torch.device:

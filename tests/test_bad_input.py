@@ -385,11 +385,19 @@ def test_one_row_cannot_teach_two_classes(no_torch_work):
         (dict(reconstruction_weight=0.0), "leaves untrained"),
         (dict(beta_1=1.0), "beta_1"),
         (dict(device="not-a-device"), "not a torch device"),
+        (dict(device="meta"), "holds shapes but no values"),
     ],
 )
 def test_bad_parameters_fail_before_torch_work(params, match, no_torch_work):
     with pytest.raises(ValueError, match=match):
         small_aae(**params).fit(_rows(), _labels())
+
+
+@pytest.mark.skipif(torch.backends.mps.is_available(), reason="MPS is available here")
+def test_a_device_this_torch_build_lacks_is_a_clear_error(no_torch_work):
+    # Torch accepts the name and fails only when a tensor goes there.
+    with pytest.raises(ValueError, match="'mps' is not usable with this PyTorch"):
+        small_aae(device="mps").fit(_rows(), _labels())
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")

@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone, is_classifier
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -111,6 +112,16 @@ def test_dataframe_feature_names_and_pandas_output(digits_partial):
     assert list(out.columns) == ["aaeclassifier0", "aaeclassifier1"]
 
 
+def test_feature_names_out_need_a_fit_and_follow_the_fitted_width(digits_partial):
+    X, y = digits_partial
+    with pytest.raises(NotFittedError):
+        small_aae().get_feature_names_out()
+    clf = small_aae(n_components=2).fit(X, y).set_params(n_components=4)
+    assert len(clf.get_feature_names_out()) == 2
+    out = clf.set_output(transform="pandas").transform(X[:3])
+    assert list(out.columns) == ["aaeclassifier0", "aaeclassifier1"]
+
+
 def test_sparse_input_is_densified_a_few_rows_at_a_time(digits_partial, monkeypatch):
     X, y = digits_partial
     dense_pred = small_aae().fit(X, y).predict(X)
@@ -138,6 +149,37 @@ def test_score_ignores_unlabeled_rows(digits_partial):
     assert clf.score(X, y) == pytest.approx(expected)
     with pytest.raises(ValueError, match="no labeled rows"):
         clf.score(X, np.full(len(X), -1))
+
+
+def test_score_takes_true_labels_in_a_string_dtype(digits, digits_partial):
+    # fit needs an object array to hold -1; true labels for score need not.
+    X, y = digits_partial
+    names = np.array([f"digit {k}" for k in range(10)], dtype=object)
+    y_named = np.where(y == -1, -1, names[y]).astype(object)
+    clf = small_aae().fit(X, y_named)
+    y_true = names[digits[1][: len(X)]].astype(str)
+    expected = np.mean(clf.predict(X) == y_true)
+    assert clf.score(X, y_true) == pytest.approx(expected)
+    assert clf.score(X, y_true.tolist()) == pytest.approx(expected)
+
+
+# Digits as DIA has hundreds of diagonals, which scipy warns is inefficient.
+@pytest.mark.filterwarnings("ignore::scipy.sparse.SparseEfficiencyWarning")
+@pytest.mark.parametrize("fmt", ["coo", "csc", "dia", "bsr", "lil"])
+def test_score_takes_every_sparse_format(digits_partial, fmt):
+    X, y = digits_partial
+    clf = small_aae().fit(X, y)
+    sparse = sp.csr_matrix(X).asformat(fmt)
+    assert clf.score(sparse, y) == pytest.approx(clf.score(X, y))
+
+
+def test_score_warns_once_about_missing_feature_names(digits_partial):
+    X, y = digits_partial
+    df = pd.DataFrame(X, columns=[f"px{i}" for i in range(X.shape[1])])
+    clf = small_aae().fit(df, y)
+    with pytest.warns(UserWarning, match="valid feature names") as record:
+        clf.score(X, y)
+    assert len([w for w in record if "feature names" in str(w.message)]) == 1
 
 
 def test_same_seed_same_model_other_seed_other_model(digits_partial):

@@ -83,6 +83,16 @@ def test_early_stopping_counts_gains_below_tol_as_no_change():
     assert stopping.exhausted
 
 
+def test_early_stopping_at_tol_0_counts_a_tie_as_progress():
+    # As MLPClassifier does: the count of epochs without progress resets.
+    stopping = EarlyStopping(lambda: 0.0, tol=0.0, n_iter_no_change=1)
+    assert stopping.update(0.5)
+    assert not stopping.update(0.5)  # not better, so the first weights stay ...
+    assert stopping.waited == 0 and not stopping.exhausted  # ... but no stop
+    stopping.update(0.4)
+    assert stopping.exhausted
+
+
 def test_run_epochs_restores_weights_when_the_loop_raises():
     module = nn.Linear(1, 1)
 
