@@ -104,15 +104,16 @@ def unlabeled_mask(y: np.ndarray) -> np.ndarray:
     return np.asarray(y == UNLABELED, dtype=bool)
 
 
-def _scored_rows(y_true: np.ndarray) -> np.ndarray:
-    """Boolean mask of the rows that ``score`` counts: all but the -1 ones.
+def labeled_mask(y: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows with a label: all but the -1 ones.
 
-    True labels in a string dtype cannot hold -1, so all their rows count:
-    only ``fit`` needs an object array to mark rows unlabeled.
+    For labels that are read, not learned from (``score``'s, a plot's): in a
+    string dtype, which cannot hold -1, every row has a label. Only training
+    needs an object array to mark rows unlabeled (:func:`unlabeled_mask`).
     """
-    if y_true.dtype.kind in "US":
-        return np.ones(len(y_true), dtype=bool)
-    return ~unlabeled_mask(y_true)
+    if y.dtype.kind in "US":
+        return np.ones(len(y), dtype=bool)
+    return ~unlabeled_mask(y)
 
 
 # How every method takes X: dense in either float width, or CSR.
@@ -1104,6 +1105,9 @@ class AAEClassifier(
         self._x_mean, self._x_scale = mean, scale
         self.neighbour_moves_ = moves
         self._architecture = architecture
+        # sample draws styles from the prior the decoder learned, whatever
+        # set_params does to the parameter afterwards.
+        self._fitted_prior = self.prior
         for name, module in modules.items():
             setattr(self, f"{name}_", module.eval())
         self.history_ = _extended(self.history_ if warm else {}, outcome)
@@ -1326,7 +1330,7 @@ class AAEClassifier(
         X = _validate(self, X, reset=False, **_X_FORMAT)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y, sample_weight)
-        labeled = _scored_rows(y)
+        labeled = labeled_mask(y)
         if not labeled.any():
             raise ValueError(
                 "y has no labeled rows (all entries are -1), so there is nothing "
@@ -1409,6 +1413,9 @@ class AAEClassifier(
     ) -> tuple[np.ndarray, np.ndarray]:
         """Generate new rows: styles drawn from the prior, classes uniform or given.
 
+        The prior is the one the model was fitted with, even if ``prior`` was
+        set to another since.
+
         Parameters
         ----------
         n_samples : int, default=1
@@ -1454,9 +1461,9 @@ class AAEClassifier(
             )
 
     def _draw_styles(self, n_samples: int, seed: int) -> np.ndarray:
-        """``n_samples`` style codes from the prior, on the CPU."""
+        """``n_samples`` style codes from the prior fitted with, on the CPU."""
         n_components = self._architecture[2]
-        prior = _style_prior(self.prior, n_components, seed)
+        prior = _style_prior(self._fitted_prior, n_components, seed)
         generator = torch.Generator().manual_seed(seed)
         return prior(n_samples, n_components, generator).numpy()
 

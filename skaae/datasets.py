@@ -5,12 +5,13 @@ raw); nothing is downloaded.
 """
 
 import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import get_data_home
 
-from ._classifier import UNLABELED
+from ._classifier import UNLABELED, labeled_mask
 
 # IDX type codes (third magic byte) and the big-endian dtypes they stand for.
 _IDX_DTYPES = {
@@ -41,21 +42,42 @@ def read_idx(path: str | Path) -> np.ndarray:
     -------
     array : ndarray
         The array with the shape and type the file declares.
+
+    Raises
+    ------
+    ValueError
+        If the file is not IDX, is cut short or padded, or is a broken gzip.
     """
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        data = f.read()
+    data = _read_bytes(path)
     if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] not in _IDX_DTYPES:
         raise ValueError(f"{path} is not an IDX file: its magic number is wrong.")
     dtype, n_dims = _IDX_DTYPES[data[2]], data[3]
+    if n_dims == 0:
+        raise ValueError(f"{path} is not an IDX file: it declares no dimensions.")
     header = 4 + 4 * n_dims
+    if len(data) < header:
+        raise ValueError(f"{path} is truncated: it ends inside its header.")
     shape = tuple(int(d) for d in np.frombuffer(data[4:header], dtype=">u4"))
     if len(data) != header + dtype.itemsize * int(np.prod(shape)):
         raise ValueError(
             f"{path} is truncated or padded: its header declares shape {shape}."
         )
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, decompressed when its name ends in ``.gz``."""
+    if path.suffix != ".gz":
+        return path.read_bytes()
+    with gzip.open(path, "rb") as f:
+        try:
+            return f.read()
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise ValueError(
+                f"{path} is not a complete gzip file ({exc}); download it again, "
+                "or put the uncompressed file there without .gz."
+            ) from exc
 
 
 def _find(folder: Path, stem: str) -> Path:
@@ -73,11 +95,15 @@ def _load_idx_set(name: str, data_home) -> tuple[np.ndarray, ...]:
     folder = Path(get_data_home(data_home)) / name
     arrays = []
     for images, labels in _SPLITS:
-        X = read_idx(_find(folder, images))
-        arrays += [
-            X.reshape(len(X), -1).astype(np.float32) / 255.0,
-            read_idx(_find(folder, labels)).astype(np.int64),
-        ]
+        images, labels = _find(folder, images), _find(folder, labels)
+        X, y = read_idx(images), read_idx(labels)
+        if y.ndim != 1 or len(y) != len(X):
+            raise ValueError(
+                f"{labels} holds labels of shape {y.shape}, but {images} holds "
+                f"{len(X)} images: expected shape ({len(X)},). Are the files "
+                "from the same data set and split?"
+            )
+        arrays += [X.reshape(len(X), -1).astype(np.float32) / 255.0, y.astype(np.int64)]
     return tuple(arrays)
 
 
@@ -126,7 +152,7 @@ def hide_labels(y, n_per_class: int, random_state: int | None = None) -> np.ndar
     Parameters
     ----------
     y : array-like of shape (n_samples,)
-        Fully labeled targets.
+        Targets; rows already marked -1 stay unlabeled.
     n_per_class : int
         Labels to keep per class; a class with fewer rows keeps them all.
     random_state : int or None, default=None
@@ -135,8 +161,9 @@ def hide_labels(y, n_per_class: int, random_state: int | None = None) -> np.ndar
     Returns
     -------
     y_partial : ndarray of shape (n_samples,)
-        Copy of y with ``-1`` in every hidden row (object dtype when y holds
-        strings, so that ``-1`` can stand beside them).
+        Copy of y with ``-1`` in every hidden row: of y's dtype when that
+        holds -1, a signed integer for unsigned labels, object for strings
+        and bools.
 
     Examples
     --------
@@ -148,11 +175,23 @@ def hide_labels(y, n_per_class: int, random_state: int | None = None) -> np.ndar
     if n_per_class < 1:
         raise ValueError(f"n_per_class must be at least 1, got {n_per_class}.")
     rng = np.random.default_rng(random_state)
-    partial = np.full(
-        y.shape, UNLABELED, dtype=object if y.dtype.kind in "USO" else y.dtype
-    )
-    for label in np.unique(y):
+    partial = np.full(y.shape, UNLABELED, dtype=_dtype_with_room_for_unlabeled(y.dtype))
+    for label in np.unique(y[labeled_mask(y)]):
         rows = np.flatnonzero(y == label)
         keep = rng.choice(rows, min(n_per_class, len(rows)), replace=False)
         partial[keep] = label
     return partial
+
+
+def _dtype_with_room_for_unlabeled(dtype: np.dtype) -> np.dtype:
+    """``dtype``, or the narrowest one that also holds the integer -1.
+
+    Unsigned labels (IDX files hold uint8) widen to the next signed integer;
+    strings, bools and the widest unsigned integers go to object, where -1
+    stands beside the labels unchanged.
+    """
+    if dtype.kind in "if":
+        return dtype
+    if dtype.kind == "u" and dtype.itemsize < 8:
+        return np.promote_types(dtype, np.int8)
+    return np.dtype(object)

@@ -14,7 +14,7 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._classifier import AAEClassifier, _draw_seed
+from ._classifier import AAEClassifier, _draw_seed, labeled_mask
 
 # history_ entries by training phase, in the order the panels are drawn.
 _PHASES = {
@@ -93,15 +93,15 @@ def plot_latent(estimator, X, y=None, *, ax=None, **scatter_kwargs):
     if ax is None:
         _, ax = plt.subplots()
     kwargs = {"s": 8, "alpha": 0.8, **scatter_kwargs}
-    for label in np.unique(colours):
+    labeled = labeled_mask(colours)
+    if not labeled.all():
+        # First, under the classes' colours.
+        hidden = ~labeled
+        grey = {**kwargs, "color": "lightgrey"}
+        ax.scatter(Z[hidden, 0], Z[hidden, 1], label="unlabeled", **grey)
+    for label in np.unique(colours[labeled]):
         rows = colours == label
-        unlabeled = y is not None and label == -1
-        ax.scatter(
-            Z[rows, 0],
-            Z[rows, 1],
-            label="unlabeled" if unlabeled else str(label),
-            **({**kwargs, "color": "lightgrey"} if unlabeled else kwargs),
-        )
+        ax.scatter(Z[rows, 0], Z[rows, 1], label=str(label), **kwargs)
     ax.set_xlabel(f"{axis_name} 1")
     ax.set_ylabel(f"{axis_name} 2")
     ax.legend(
@@ -146,7 +146,8 @@ def plot_generated(
     """
     plt = _pyplot()
     clf, head = _model(estimator)
-    n_features = clf.n_features_in_
+    # A pipeline's images come back in X's units, as wide as X.
+    n_features = estimator.n_features_in_
     if image_shape is None:
         side = math.isqrt(n_features)
         if side * side != n_features:

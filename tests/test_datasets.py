@@ -9,12 +9,15 @@ import pytest
 from skaae.datasets import hide_labels, load_fashion_mnist, load_mnist, read_idx
 
 
-def write_idx(path, array, compress):
+def idx_bytes(array):
     header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
     header += struct.pack(f">{array.ndim}I", *array.shape)
-    opener = gzip.open if compress else open
-    with opener(path, "wb") as f:
-        f.write(header + array.astype(np.uint8).tobytes())
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_idx(path, array, compress):
+    data = idx_bytes(array)
+    path.write_bytes(gzip.compress(data) if compress else data)
 
 
 def make_set(folder, compress, n_train=6, n_test=4):
@@ -52,16 +55,54 @@ def test_missing_file_says_which_and_where(tmp_path):
         load_mnist(data_home=tmp_path)
 
 
-def test_read_idx_rejects_bad_files(tmp_path):
-    bad = tmp_path / "bad"
-    bad.write_bytes(b"\x01\x02\x03\x04")
-    with pytest.raises(ValueError, match="not an IDX file"):
-        read_idx(bad)
-    short = tmp_path / "short"
-    write_idx(short, np.zeros((3, 2)), compress=False)
-    short.write_bytes(short.read_bytes()[:-1])
-    with pytest.raises(ValueError, match="truncated"):
-        read_idx(short)
+# Files read_idx refuses: (name, bytes, words of the message, which names the file).
+BAD_IDX = {
+    "wrong magic": ("bad", b"\x01\x02\x03\x04", "bad is not an IDX file: its magic"),
+    "cut data": ("short", idx_bytes(np.zeros((3, 2)))[:-1], "short is truncated or"),
+    "cut header": ("cut", b"\x00\x00\x08\x03\x00\x00", "cut is truncated: it ends"),
+    "no dimensions": ("flat", b"\x00\x00\x08\x00\x07", "flat is not an IDX file: it"),
+    "not gzip": ("bad.gz", b"garbage", r"bad\.gz is not a complete gzip file"),
+    "cut gzip": (
+        "cut.gz",
+        gzip.compress(idx_bytes(np.zeros((3, 2))))[:-6],
+        r"cut\.gz is not a complete gzip file",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_IDX))
+def test_read_idx_refuses_bad_files_by_name(tmp_path, case):
+    name, data, match = BAD_IDX[case]
+    (tmp_path / name).write_bytes(data)
+    with pytest.raises(ValueError, match=match):
+        read_idx(tmp_path / name)
+
+
+def test_read_idx_of_a_missing_gzip_is_not_a_gzip_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_idx(tmp_path / "absent.gz")
+
+
+@pytest.mark.parametrize("labels", [np.zeros(5), np.zeros((6, 2))], ids=["5", "6x2"])
+def test_loaders_refuse_labels_that_do_not_match_the_images(tmp_path, labels):
+    make_set(tmp_path / "mnist", compress=False)
+    write_idx(tmp_path / "mnist" / "train-labels-idx1-ubyte", labels, compress=False)
+    with pytest.raises(ValueError, match=r"but .*train-images.* holds 6 images"):
+        load_mnist(data_home=tmp_path)
+
+
+def test_hide_labels_widens_dtypes_that_cannot_hold_minus_one():
+    from_idx = hide_labels(np.array([0, 1, 0, 1], dtype=np.uint8), 1, random_state=0)
+    assert from_idx.dtype == np.int16 and sorted(from_idx) == [-1, -1, 0, 1]
+    flags = hide_labels(np.array([True, False, True, False]), 1, random_state=0)
+    assert flags.dtype == object and sorted(flags, key=str) == [-1, -1, False, True]
+
+
+def test_hide_labels_keeps_rows_already_unlabeled():
+    y = np.array(["a", -1, "a", "b", "b", -1, "a"], dtype=object)
+    partial = hide_labels(y, 1, random_state=0)
+    assert (partial[[1, 5]] == -1).all()
+    assert sorted(partial[partial != -1]) == ["a", "b"]
 
 
 def test_hide_labels_keeps_n_per_class():

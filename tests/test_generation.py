@@ -89,6 +89,10 @@ def test_sample_draws_styles_from_the_prior(digits):
     np.testing.assert_allclose(X_new, clf.decode(np.full((4, 2), 0.5), [1, 1, 2, 2]))
     np.testing.assert_array_equal(X_new[0], X_new[1])
     assert not np.allclose(X_new[1], X_new[2])
+    # The decoder learned that prior: another one set since does not count.
+    clf.set_params(prior="swiss_roll")
+    again, _ = clf.sample(4, y=[1, 1, 2, 2], random_state=0)
+    np.testing.assert_array_equal(again, X_new)
 
 
 def test_decode_takes_one_label_for_all_rows(trained):

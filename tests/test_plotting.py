@@ -4,6 +4,7 @@ import sys
 
 import numpy as np
 import pytest
+from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -39,6 +40,15 @@ def test_latent_scatter_shows_z_coloured_by_class(fitted, digits_partial):
     Z = fitted.transform(X)
     for collection, label in zip(ax.collections, [-1, *range(10)], strict=True):
         np.testing.assert_allclose(collection.get_offsets(), Z[y == label])
+
+
+def test_latent_scatter_takes_named_classes_beside_minus_one(digits_partial):
+    X, y = digits_partial
+    names = np.char.add("digit ", y.astype(str)).astype(object)
+    names[y == -1] = -1
+    ax = plotting.plot_latent(small_aae(max_iter=1).fit(X, names), X, names)
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels == ["unlabeled", *(f"digit {k}" for k in range(10))]
 
 
 def test_latent_scatter_colours_by_prediction_and_projects_wide_codes(digits_partial):
@@ -80,6 +90,15 @@ def test_generated_grid_of_a_pipeline_is_in_x_units(digits_partial):
     image = fig.axes[3].get_images()[0].get_array()
     expected = pipe[:-1].inverse_transform(pipe[-1].decode(np.zeros((1, 2)), 3))
     np.testing.assert_allclose(image, expected.reshape(8, 8), rtol=1e-5, atol=1e-5)
+
+
+def test_generated_grid_of_a_pipeline_that_narrows_x_has_x_shape(digits_partial):
+    X, y = digits_partial
+    pipe = make_pipeline(PCA(16), small_aae(max_iter=1)).fit(X, y)
+    fig = plotting.plot_generated(pipe, n_styles=1)
+    assert fig.axes[0].get_images()[0].get_array().shape == (8, 8)
+    with pytest.raises(ValueError, match="holds 16 pixels, but the model has 64"):
+        plotting.plot_generated(pipe, image_shape=(4, 4))
 
 
 @pytest.mark.parametrize(
