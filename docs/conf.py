@@ -33,7 +33,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "examples/README.rst", "benchmarks/README.md"]
+exclude_patterns = ["_build", "examples/README.rst"]
 # The benchmark pages link to their own data files (json, png).
 suppress_warnings = ["myst.xref_missing"]
 

@@ -20,20 +20,41 @@ from ._training import UNSUPERVISED_WEIGHTS
 from .datasets import hide_labels
 
 
+def _whole_number(text: str, least: int) -> int:
+    """``text`` as an int of at least ``least``, or argparse's usage error."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = least - 1
+    if value < least:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of at least {least}, got {text!r}"
+        )
+    return value
+
+
+def _count(text: str) -> int:
+    return _whole_number(text, least=1)
+
+
+def _seed(text: str) -> int:
+    return _whole_number(text, least=0)
+
+
 def _max_iter(text: str) -> int | str:
-    return text if text == "auto" else int(text)
+    return text if text == "auto" else _count(text)
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m skaae", description=__doc__)
-    parser.add_argument("--labels-per-class", type=int, default=5)
+    parser.add_argument("--labels-per-class", type=_count, default=5)
     parser.add_argument(
         "--max-iter",
         type=_max_iter,
         default="auto",
         help="epochs, or 'auto' (the estimator's default)",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=_seed, default=0)
     parser.add_argument("--verbose", action="store_true", help="one line per epoch")
     return parser.parse_args(argv)
 

@@ -86,13 +86,16 @@ def _find(folder: Path, stem: str) -> Path:
             return folder / name
     raise FileNotFoundError(
         f"{stem}.gz (or {stem}) is missing from {folder}. Put the four standard "
-        "IDX files of the data set there, or pass data_home=<folder holding "
-        f"{folder.name}/>."
+        "IDX files of the data set there, or point data_home (--data-home in "
+        f"the benchmarks) at the folder that holds {folder.name}/."
     )
 
 
 def _load_idx_set(name: str, data_home) -> tuple[np.ndarray, ...]:
-    folder = Path(get_data_home(data_home)) / name
+    # get_data_home creates the folder it names: only the default one, whose
+    # making is scikit-learn's habit, not a mistyped path.
+    home = get_data_home() if data_home is None else Path(data_home).expanduser()
+    folder = Path(home) / name
     arrays = []
     for images, labels in _SPLITS:
         images, labels = _find(folder, images), _find(folder, labels)

@@ -115,3 +115,9 @@ def test_hide_labels_keeps_n_per_class():
     assert strings.dtype == object and set(strings) == {"a", "b", -1}
     with pytest.raises(ValueError, match="at least 1"):
         hide_labels(y, 0)
+
+
+def test_a_mistyped_data_home_is_not_created(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing from"):
+        load_fashion_mnist(data_home=tmp_path / "typo")
+    assert not (tmp_path / "typo").exists()

@@ -27,3 +27,19 @@ def test_demo_prints_its_table(capsys):
 def test_demo_rejects_unknown_options():
     with pytest.raises(SystemExit):
         main(["--no-such-option"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--max-iter", "0"],
+        ["--max-iter", "many"],
+        ["--labels-per-class", "0"],
+        ["--seed", "-1"],
+    ],
+)
+def test_demo_refuses_bad_values_with_a_usage_error(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert f"argument {argv[0]}: expected a whole number" in capsys.readouterr().err
