@@ -212,6 +212,20 @@ def _runs(results: list[dict]) -> str:
     return "".join(lines)
 
 
+def _order(results: list[dict]) -> tuple[list[str], list[str]]:
+    """The cases and methods of ``results``, for the table and the plot.
+
+    Every row of the JSON shows, kept rows included: the known cases and
+    methods in their fixed order, then any others (a case given by hand in
+    an earlier run, a method since renamed) in the order they appear.
+    """
+    run_cases = [r["case"] for r in results]
+    run_methods = [r["method"] for r in results]
+    cases = [c for c in dict.fromkeys((*CASES, *run_cases)) if c in run_cases]
+    methods = [m for m in dict.fromkeys((*METHODS, *run_methods)) if m in run_methods]
+    return cases, methods
+
+
 def _plot(results: list[dict], cases, methods, path: str) -> None:
     import matplotlib
 
@@ -286,11 +300,7 @@ def main() -> None:
     # The fits first, so that nothing below can lose hours of them.
     with open(args.out + ".json", "w") as f:
         json.dump(results, f, indent=1)
-    # Every case and method in the table, kept rows included, in a fixed order.
-    run_cases = {r["case"] for r in results}
-    run_methods = {r["method"] for r in results}
-    cases = [c for c in dict.fromkeys((*CASES, *args.cases)) if c in run_cases]
-    methods = [m for m in METHODS if m in run_methods]
+    cases, methods = _order(results)
     table = markdown_table(
         [
             "case",

@@ -154,6 +154,22 @@ def test_update_keeps_only_the_rows_it_does_not_rerun(tmp_path):
     assert kept == earlier[1:]
 
 
+def test_table_shows_every_row_known_ones_first():
+    results = [
+        _result("mnist:20", "AAEClassifier (defaults)", 0.1),
+        _result("digits:5", "a renamed method", 0.2),
+        _result("digits:5", "AAEClassifier (defaults)", 0.3),
+        _result("mnist:10", "LabelSpreading (knn, PCA-50)", 0.4),
+    ]
+    cases, methods = accuracy._order(results)
+    assert cases == ["mnist:10", "digits:5", "mnist:20"]
+    assert methods == [
+        "AAEClassifier (defaults)",
+        "LabelSpreading (knn, PCA-50)",
+        "a renamed method",
+    ]
+
+
 def test_tiled_cycles_through_the_rows():
     rows = np.arange(6, dtype=np.float64).reshape(3, 2)
     X = memory.tiled(rows, 7)
