@@ -19,7 +19,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -40,11 +44,18 @@ from ._layout import NeighbourMoves, find_neighbour_moves
 from ._networks import Networks, build_networks
 from ._rows import make_row_source, standardisation, standardise
 from ._runtime import autocast_dtype, loading_device, resolve_device, torch_threads
-from ._state import load_arrays, tree_from_arrays, tree_to_arrays
+from ._state import (
+    load_arrays,
+    load_optimizer_states,
+    optimizer_states,
+    tree_from_arrays,
+    tree_to_arrays,
+)
 from ._training import (
     TrainingConfig,
     batches_per_epoch,
     make_optimizers,
+    optimizer_phases,
     train_epochs,
 )
 
@@ -196,9 +207,10 @@ def _report(outcome: Outcome, warm: bool) -> None:
         if outcome.stop == "interrupted":
             raise KeyboardInterrupt
         raise ValueError(
-            "Training diverged in its first epoch (a loss stopped being finite), "
-            "so there is no model to keep. Lower learning_rate_init or the loss "
-            "weights, or scale X (for example with StandardScaler)."
+            "Training diverged in its first epoch (a loss or a weight stopped "
+            "being finite), so there is no model to keep. Lower "
+            "learning_rate_init or the loss weights, or scale X (for example "
+            "with StandardScaler)."
         )
     kept = (
         f"the weights of epoch {outcome.kept_epoch}"
@@ -207,11 +219,11 @@ def _report(outcome: Outcome, warm: bool) -> None:
     )
     if outcome.stop == "diverged":
         warnings.warn(
-            f"Training diverged in epoch {outcome.n_epochs + 1} (a loss stopped "
-            f"being finite); the model keeps {kept}. Lower learning_rate_init or "
-            "the loss weights to train further.",
+            f"Training diverged in epoch {outcome.n_epochs + 1} (a loss or a "
+            f"weight stopped being finite); the model keeps {kept}. Lower "
+            "learning_rate_init or the loss weights to train further.",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=7,
         )
     else:
         warnings.warn(
@@ -219,8 +231,23 @@ def _report(outcome: Outcome, warm: bool) -> None:
             f"epochs; the model keeps {kept}. Call fit again to train further "
             "(with warm_start=True it continues from here).",
             UserWarning,
-            stacklevel=4,
+            stacklevel=7,
         )
+
+
+def _refuse_bool_counts(params: dict, constraints: dict) -> None:
+    """Refuse True and False where the constraints ask for an int.
+
+    ``Interval(Integral, ...)`` admits them, as bool is an int to Python;
+    training would then fail inside torch (``batch_size=True``).
+    """
+    for name, options in constraints.items():
+        counts = any(isinstance(c, Interval) and c.type is Integral for c in options)
+        if counts and isinstance(params[name], bool | np.bool_):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of AAEClassifier must be an int, not the "
+                f"bool {params[name]!r}."
+            )
 
 
 def _check_targets(y_labeled: np.ndarray) -> None:
@@ -968,29 +995,62 @@ class AAEClassifier(
             >> 1
         )
         optimizers = getattr(self, "_optimizers", None)
+        if optimizers is not None:
+            self._check_same_phases(optimizers)
         # The discriminators' interval runs on over the chunks, as the
         # optimisers do: chunks of one mini-batch would otherwise train them
         # on every call.
         first_step = getattr(self, "_partial_steps", 0) if optimizers is not None else 0
-        outcome, self._optimizers = self._train(
-            X,
-            np.flatnonzero(labeled),
-            codes,
-            classes,
-            warm=warm,
-            n_epochs=1,
-            # One pass over a chunk is no schedule to decay or ramp over.
-            learning_rate="constant",
-            rampup=0.0,
-            seed=seed,
-            validation=None,
-            optimizers=optimizers,
-            first_step=first_step,
-        )
+        # A chunk whose weights are dropped (diverged, interrupted, raised)
+        # must not leave its steps in Adam's moments either: an infinite
+        # second moment would freeze every later step.
+        before = optimizer_states(optimizers) if optimizers is not None else None
+        try:
+            outcome, optimizers = self._train(
+                X,
+                np.flatnonzero(labeled),
+                codes,
+                classes,
+                warm=warm,
+                n_epochs=1,
+                # One pass over a chunk is no schedule to decay or ramp over.
+                learning_rate="constant",
+                rampup=0.0,
+                seed=seed,
+                validation=None,
+                optimizers=optimizers,
+                first_step=first_step,
+            )
+        except BaseException:
+            if before is not None:
+                load_optimizer_states(self._optimizers, before)
+            raise
+        if before is not None and outcome.stop != "max_iter":
+            load_optimizer_states(optimizers, before)
+        self._optimizers = optimizers
         n_batches = batches_per_epoch(X.shape[0], self.batch_size)
         self._partial_steps = first_step + outcome.n_epochs * n_batches
         self.validation_scores_ = self.best_validation_score_ = None
         return self
+
+    def _check_same_phases(self, optimizers: dict) -> None:
+        """Refuse parameters that need other optimisers than earlier chunks'."""
+        phases = optimizer_phases(
+            self.training, self.adversarial_weight, self.reconstruction_weight
+        )
+        if set(phases) != set(optimizers):
+            raise ValueError(
+                "partial_fit continues the optimisers of the earlier calls, "
+                f"which trained the phases {sorted(optimizers)}; with training="
+                f"{self.training!r}, adversarial_weight={self.adversarial_weight} "
+                f"and reconstruction_weight={self.reconstruction_weight} the "
+                f"phases are {sorted(phases)}. Set those parameters back, or "
+                "call fit to start anew."
+            )
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        _refuse_bool_counts(self.get_params(deep=False), self._parameter_constraints)
 
     def _chunk_classes(self, classes, warm: bool) -> np.ndarray:
         """The classes partial_fit trains for, checked against earlier calls."""
@@ -1523,13 +1583,13 @@ class AAEClassifier(
             )
         if getattr(self, "_optimizers", None) is not None:
             saved = self._optimizers
-            # Which optimisers exist depends on the loss weights only: the
-            # config's prior is never sampled here.
+            # Optimisers for the saved phases, whatever the parameters say
+            # now; loading the states sets their learning rates (the
+            # config's prior is never sampled here).
             self._optimizers = make_optimizers(
-                networks, self._training_config(device, 1, "constant")
+                networks, self._training_config(device, 1, "constant"), phases=saved
             )
-            for name, optimizer in self._optimizers.items():
-                optimizer.load_state_dict(tree_from_arrays(saved[name]))
+            load_optimizer_states(self._optimizers, tree_from_arrays(saved))
 
     # ------------------------------------------------------------ sklearn
 

@@ -63,6 +63,31 @@ def accuracy(encoder: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return float((logits.argmax(dim=1) == y).double().mean())
 
 
+def _finite(values) -> bool:
+    return all(math.isfinite(v) for v in values)
+
+
+def _finite_weights(modules: Mapping[str, nn.Module]) -> bool:
+    return all(
+        bool(torch.isfinite(p).all())
+        for module in modules.values()
+        for p in module.parameters()
+    )
+
+
+def _append(history: History, means: dict[str, float], n_before: int) -> None:
+    """Add an epoch's means to ``history``, every list one longer.
+
+    A loss that the epoch did not compute gets NaN (the discriminators'
+    when no step of a short epoch trained them), and one computed for the
+    first time NaN for the epochs before.
+    """
+    for name in means.keys() - history.keys():
+        history[name] = [math.nan] * n_before
+    for name, values in history.items():
+        values.append(means.get(name, math.nan))
+
+
 def run_epochs(
     modules: Mapping[str, nn.Module],
     epochs: Iterator[dict[str, float]],
@@ -91,11 +116,16 @@ def run_epochs(
     -------
     outcome : Outcome
         ``stop`` is ``"max_iter"``, ``"early_stopping"``, ``"diverged"`` (a
-        loss was not finite; that epoch is dropped) or ``"interrupted"`` (the
-        unfinished epoch is dropped). ``kept_epoch`` is the epoch the weights
-        now come from, 0 for the weights the modules started with.
+        loss or, after the epoch, a weight was not finite; that epoch is
+        dropped) or ``"interrupted"`` (the unfinished epoch is dropped).
+        ``kept_epoch`` is the epoch the weights now come from, 0 for the
+        weights the modules started with. Every list of ``history`` has one
+        value per kept epoch, NaN where the epoch did not compute the loss.
+        If ``epochs`` raises, the modules get back the weights they started
+        with before the exception goes on.
     """
-    kept, kept_epoch = checkpoint(modules), 0
+    initial = kept = checkpoint(modules)
+    kept_epoch = 0
     outcome = Outcome(history={}, n_epochs=0, kept_epoch=0, stop="max_iter")
     try:
         while True:
@@ -104,12 +134,13 @@ def run_epochs(
             if means is None:
                 outcome.stop = "interrupted" if interrupted() else "max_iter"
                 break
-            if not all(math.isfinite(v) for v in means.values()):
+            # The losses come before each step: the last step's update is
+            # seen only in the weights.
+            if not (_finite(means.values()) and _finite_weights(modules)):
                 outcome.stop = "diverged"
                 break
+            _append(outcome.history, means, outcome.n_epochs)
             outcome.n_epochs += 1
-            for name, value in means.items():
-                outcome.history.setdefault(name, []).append(value)
             improved = True
             if early_stopping is not None:
                 score = early_stopping.score()
@@ -124,8 +155,9 @@ def run_epochs(
                 outcome.stop = "early_stopping"
                 break
     except BaseException:
-        # A hard interrupt or an error mid-step: never leave half-updated weights.
-        restore(modules, kept)
+        # A hard interrupt or an error: the weights training started from, so
+        # that a warm start that raises leaves the fitted model as it was.
+        restore(modules, initial)
         raise
     if kept_epoch != outcome.n_epochs or outcome.stop != "max_iter":
         restore(modules, kept)

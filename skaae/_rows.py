@@ -30,20 +30,39 @@ def standardisation(X: np.ndarray | sp.csr_matrix) -> tuple[np.ndarray, float]:
         peak = max((float(np.abs(c).max()) for c in _dense_chunks(X)), default=0.0)
     # Moments of X / peak: squares of entries near 1e200 would overflow.
     peak = peak or 1.0
-    if sp.issparse(X):
-        unit = X / peak
-        mean = np.asarray(unit.mean(axis=0)).ravel()
-        mean_sq = np.asarray(unit.multiply(unit).mean(axis=0)).ravel()
-    else:
-        mean = np.zeros(X.shape[1])
-        mean_sq = np.zeros(X.shape[1])
-        for chunk in _dense_chunks(X):
-            unit = np.asarray(chunk, dtype=np.float64) / peak
-            mean += unit.sum(axis=0) / X.shape[0]
-            mean_sq += np.square(unit).sum(axis=0) / X.shape[0]
-    variance = np.maximum(mean_sq - np.square(mean), 0.0)
+    mean, variance = (_sparse_moments if sp.issparse(X) else _dense_moments)(X, peak)
     scale = peak * float(np.sqrt(variance.mean()))
     return mean * peak, (scale if scale > 0 else 1.0)
+
+
+# Both compute the variance from deviations from the mean, not as E[x^2] -
+# E[x]^2, which loses every digit of a small spread beside a large offset (a
+# timestamp column: 1.7e9 +- 1).
+
+
+def _dense_moments(X: np.ndarray, peak: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and variance of X / peak, in two passes over chunks."""
+    mean = np.zeros(X.shape[1])
+    for chunk in _dense_chunks(X):
+        mean += (np.asarray(chunk, dtype=np.float64) / peak).sum(axis=0) / X.shape[0]
+    squares = np.zeros(X.shape[1])
+    for chunk in _dense_chunks(X):
+        squares += np.square(np.asarray(chunk, dtype=np.float64) / peak - mean).sum(
+            axis=0
+        )
+    return mean, squares / X.shape[0]
+
+
+def _sparse_moments(X: sp.csr_matrix, peak: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_dense_moments` from the stored entries; the zeros add mean^2 each."""
+    unit = sp.csr_matrix(X, dtype=np.float64) / peak
+    mean = np.asarray(unit.mean(axis=0)).ravel()
+    deviations = unit.data - mean[unit.indices]
+    squares = np.bincount(
+        unit.indices, weights=np.square(deviations), minlength=X.shape[1]
+    )
+    zeros = X.shape[0] - np.bincount(unit.indices, minlength=X.shape[1])
+    return mean, (squares + zeros * np.square(mean)) / X.shape[0]
 
 
 def standardise(

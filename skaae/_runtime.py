@@ -79,7 +79,7 @@ def loading_device(device: str | torch.device) -> torch.device:
             "available here; its networks are loaded on the CPU. Set "
             "device='cpu' before fitting it again.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
         return torch.device("cpu")
 

@@ -6,6 +6,7 @@ so a model fitted on a GPU loads on a machine without one and ``skops`` can
 check every type in the file.
 """
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,21 @@ def restore(modules: Mapping[str, nn.Module], saved: Checkpoint) -> None:
     with torch.no_grad():
         for name, module in modules.items():
             module.load_state_dict(saved[name])
+
+
+def optimizer_states(
+    optimizers: Mapping[str, torch.optim.Optimizer],
+) -> dict[str, dict]:
+    """Copies of the optimisers' states, which ``state_dict`` only references."""
+    return {name: copy.deepcopy(o.state_dict()) for name, o in optimizers.items()}
+
+
+def load_optimizer_states(
+    optimizers: Mapping[str, torch.optim.Optimizer], states: Mapping[str, dict]
+) -> None:
+    """Put the states of :func:`optimizer_states` back, in place."""
+    for name, optimizer in optimizers.items():
+        optimizer.load_state_dict(states[name])
 
 
 def load_arrays(

@@ -5,7 +5,7 @@ row sources and label codes before calling :func:`train_epochs`.
 """
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 
@@ -556,41 +556,57 @@ def _accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 _STEPS = {"fused": _fused_step, "phased": _phased_step}
 
 
-def make_optimizers(
-    networks: Networks, config: TrainingConfig
-) -> dict[str, torch.optim.Optimizer]:
-    """Adam optimisers for the phases that run: one per phase for ``phased``."""
-    encoder = list(networks.encoder.parameters())
-    autoencoder = encoder + list(networks.decoder.parameters())
-    discriminators = list(networks.discriminator_cat.parameters()) + list(
-        networks.discriminator_style.parameters()
-    )
-    adversarial = config.adversarial_weight > 0
-    if config.training == "fused":
-        groups = {"autoencoder": autoencoder, "discriminators": discriminators}
+def optimizer_phases(
+    training: str, adversarial_weight: float, reconstruction_weight: float
+) -> tuple[str, ...]:
+    """The phases that run, each with an Adam of its own: one per phase for
+    ``phased``, one for the autoencoder and one for the discriminators when
+    ``fused``."""
+    adversarial = adversarial_weight > 0
+    if training == "fused":
         enabled = {"autoencoder": True, "discriminators": adversarial}
     else:
-        groups = {
-            "reconstruction": autoencoder,
-            "discriminators": discriminators,
-            "generator": encoder,
-            "supervised": encoder,
-        }
         enabled = {
-            "reconstruction": config.reconstruction_weight > 0,
+            "reconstruction": reconstruction_weight > 0,
             "discriminators": adversarial,
             "generator": adversarial,
             "supervised": True,
         }
+    return tuple(name for name, on in enabled.items() if on)
+
+
+def make_optimizers(
+    networks: Networks,
+    config: TrainingConfig,
+    phases: Iterable[str] | None = None,
+) -> dict[str, torch.optim.Optimizer]:
+    """Adam optimisers for ``phases``, by default those that ``config`` runs.
+
+    An unpickled ``partial_fit`` names the phases its saved states are for,
+    whatever its parameters say now.
+    """
+    encoder = list(networks.encoder.parameters())
+    autoencoder = encoder + list(networks.decoder.parameters())
+    parameters = {
+        "autoencoder": autoencoder,
+        "reconstruction": autoencoder,
+        "discriminators": list(networks.discriminator_cat.parameters())
+        + list(networks.discriminator_style.parameters()),
+        "generator": encoder,
+        "supervised": encoder,
+    }
+    if phases is None:
+        phases = optimizer_phases(
+            config.training, config.adversarial_weight, config.reconstruction_weight
+        )
     return {
         name: torch.optim.Adam(
-            params,
+            parameters[name],
             lr=config.learning_rate_init,
             betas=(config.beta_1, 0.999),
             fused=True,
         )
-        for name, params in groups.items()
-        if enabled[name]
+        for name in phases
     }
 
 
@@ -726,9 +742,15 @@ def train_epochs(
         optimizers = make_optimizers(networks, config)
     steps_per_epoch = batches_per_epoch(n_samples, config.batch_size)
     factor = _lr_factor(config.learning_rate, config.max_iter * steps_per_epoch)
-    schedulers = [
-        torch.optim.lr_scheduler.LambdaLR(o, factor) for o in optimizers.values()
-    ]
+    # A constant rate needs no scheduler. Nor does it get one: torch warns
+    # when a scheduler steps before its optimiser, which an unpickled
+    # partial_fit's discriminators do when their interval skips the first
+    # batch.
+    schedulers = (
+        []
+        if config.learning_rate == "constant"
+        else [torch.optim.lr_scheduler.LambdaLR(o, factor) for o in optimizers.values()]
+    )
     step = _STEPS[config.training]
     ramp = _rampup(config.rampup, config.max_iter * steps_per_epoch)
     n_done = 0

@@ -386,6 +386,8 @@ def test_one_row_cannot_teach_two_classes(no_torch_work):
         (dict(beta_1=1.0), "beta_1"),
         (dict(device="not-a-device"), "not a torch device"),
         (dict(device="meta"), "holds shapes but no values"),
+        (dict(batch_size=True), "'batch_size' .* not the bool True"),
+        (dict(n_components=True), "'n_components' .* not the bool True"),
     ],
 )
 def test_bad_parameters_fail_before_torch_work(params, match, no_torch_work):

@@ -110,6 +110,17 @@ def test_sparse_x_has_the_correlations_and_layout_of_dense_x():
     )
 
 
+def test_standardisation_is_exact_beside_a_large_offset():
+    # A timestamp column: a spread of 1 beside an offset of 1.7e9.
+    X = np.random.default_rng(0).normal(size=(40, 6))
+    X[:, 0] += 1.7e9
+    rms = np.sqrt(np.mean(np.square(X - X.mean(axis=0))))
+    for form in (X, sp.csr_matrix(X)):
+        mean, scale = standardisation(form)
+        np.testing.assert_allclose(mean, X.mean(axis=0), rtol=1e-12)
+        assert scale == pytest.approx(rms, rel=1e-6)
+
+
 def test_a_moved_row_holds_its_own_values_in_x_units():
     X = smooth_images(50) * 7.0 + np.linspace(0, 20, SIDE * SIDE)
     moves = find_neighbour_moves(smooth_images(), np.random.default_rng(0))

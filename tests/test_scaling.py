@@ -113,6 +113,27 @@ def test_a_saved_model_continues_partial_fit_exactly(digits_partial, round_trip)
     np.testing.assert_array_equal(clf.predict_proba(X), restored.predict_proba(X))
 
 
+@pytest.mark.parametrize(
+    "first, then",
+    [
+        ({}, {"training": "phased"}),
+        ({"adversarial_weight": 0.0}, {"adversarial_weight": 0.1}),
+    ],
+)
+def test_partial_fit_refuses_parameters_that_need_other_optimisers(
+    digits_partial, first, then
+):
+    X, y = digits_partial
+    clf = small_aae(**first).partial_fit(X, y, classes=CLASSES).set_params(**then)
+    # The model still pickles with the optimisers it trained.
+    saved = pickle.loads(pickle.dumps(clf))
+    assert set(saved._optimizers) == set(clf._optimizers)
+    with pytest.raises(ValueError, match="Set those parameters back, or call fit"):
+        clf.partial_fit(X, y)
+    back = {name: small_aae(**first).get_params()[name] for name in then}
+    saved.set_params(**back).partial_fit(X, y)
+
+
 def test_partial_fit_takes_chunks_without_labels(digits_partial):
     X, y = digits_partial
     clf = small_aae().partial_fit(X[:300], y[:300], classes=CLASSES)

@@ -12,6 +12,7 @@ from torch import nn
 
 import skaae._training
 from skaae._fitting import EarlyStopping, run_epochs
+from skaae._state import optimizer_states
 
 from .conftest import small_aae
 
@@ -93,8 +94,11 @@ def test_early_stopping_at_tol_0_counts_a_tie_as_progress():
     assert stopping.exhausted
 
 
-def test_run_epochs_restores_weights_when_the_loop_raises():
+def test_run_epochs_restores_the_starting_weights_when_the_loop_raises():
+    # A warm start that raises leaves the fitted model as it was, not at an
+    # epoch of the failed fit.
     module = nn.Linear(1, 1)
+    start = _weight(module)
 
     def epochs():
         yield from _epochs(module, [1.0])
@@ -104,7 +108,30 @@ def test_run_epochs_restores_weights_when_the_loop_raises():
 
     with pytest.raises(KeyboardInterrupt):
         run_epochs({"m": module}, epochs(), interrupted=lambda: False)
+    assert _weight(module) == start
+
+
+def test_run_epochs_drops_an_epoch_that_leaves_a_weight_not_finite():
+    module = nn.Linear(1, 1)
+
+    def epochs():
+        yield from _epochs(module, [1.0])
+        with torch.no_grad():
+            module.weight.fill_(math.inf)
+        yield {"loss": 1.0}  # computed before the step that overflowed
+
+    outcome = run_epochs({"m": module}, epochs(), interrupted=lambda: False)
+    assert outcome.stop == "diverged" and outcome.n_epochs == 1
     assert _weight(module) == 1
+
+
+def test_run_epochs_pads_losses_an_epoch_did_not_compute_with_nan():
+    module = nn.Linear(1, 1)
+    epochs = iter([{"a": 1.0, "b": 2.0}, {"a": 3.0}, {"a": 5.0, "c": 6.0}])
+    outcome = run_epochs({"m": module}, epochs, interrupted=lambda: False)
+    np.testing.assert_array_equal(outcome.history["a"], [1.0, 3.0, 5.0])
+    np.testing.assert_array_equal(outcome.history["b"], [2.0, np.nan, np.nan])
+    np.testing.assert_array_equal(outcome.history["c"], [np.nan, np.nan, 6.0])
 
 
 # ------------------------------------------------------ through the estimator
@@ -155,9 +182,75 @@ def test_divergence_in_the_first_epoch_raises(digits_partial, monkeypatch):
     assert not hasattr(clf, "n_features_in_")
 
 
-def test_huge_learning_rate_never_leaves_nan_weights(digits_partial):
+def test_a_diverged_partial_fit_chunk_leaves_the_optimisers_as_they_were(
+    digits_partial,
+):
     X, y = digits_partial
-    clf = small_aae(learning_rate_init=1e30, learning_rate="constant")
+    clf = small_aae().partial_fit(X, y, classes=np.arange(10))
+    before = optimizer_states(clf._optimizers)
+    with pytest.warns(ConvergenceWarning, match="diverged"):
+        clf.partial_fit(X * 1e20, y)
+    after = optimizer_states(clf._optimizers)
+    for name, state in before.items():
+        for key, moments in state["state"].items():
+            for moment, value in moments.items():
+                torch.testing.assert_close(after[name]["state"][key][moment], value)
+    # So the next chunk still trains every weight.
+    weights = _weights(clf)
+    clf.partial_fit(X, y)
+    assert all((w != v).any() for w, v in zip(_weights(clf), weights, strict=True))
+
+
+def test_a_warm_fit_that_raises_leaves_the_fitted_model_as_it_was(
+    digits_partial, monkeypatch
+):
+    X, y = digits_partial
+    clf = small_aae(warm_start=True).fit(X, y)
+    proba, history = clf.predict_proba(X), clf.history_
+    original = skaae._training.reconstruction_loss
+    calls = {"n": 0}
+
+    def loss(*args):
+        calls["n"] += 1
+        if calls["n"] > _batches(X, clf) + 2:  # in the second epoch
+            raise RuntimeError("boom")
+        return original(*args)
+
+    monkeypatch.setattr(skaae._training, "reconstruction_loss", loss)
+    with pytest.raises(RuntimeError, match="boom"):
+        clf.fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    assert clf.history_ == history and clf.n_iter_ == 3
+
+
+def test_every_history_list_has_a_value_per_epoch(digits_partial):
+    X, y = digits_partial
+    # One batch an epoch, the discriminators trained every second step.
+    clf = small_aae(batch_size=len(X), discriminator_interval=2).fit(X, y)
+    assert {len(v) for v in clf.history_.values()} == {clf.n_iter_}
+    assert np.isnan(clf.history_["discriminator_cat"][1])
+    assert np.isfinite(np.asarray(clf.history_["discriminator_cat"])[[0, 2]]).all()
+
+
+def test_training_warnings_point_at_the_callers_line(digits_partial):
+    X, y = digits_partial
+    clf = small_aae().partial_fit(X, y, classes=np.arange(10))
+    with pytest.warns(ConvergenceWarning) as record:
+        clf.partial_fit(X * 1e20, y)
+    assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"learning_rate_init": 1e30},
+        # One step to infinite weights, after every loss was computed finite.
+        {"learning_rate_init": 1e39, "adversarial_weight": 0.0, "max_iter": 1},
+    ],
+)
+def test_huge_learning_rate_never_leaves_nan_weights(digits_partial, params):
+    X, y = digits_partial
+    clf = small_aae(learning_rate="constant", **params)
     with pytest.raises(ValueError, match="diverged"):
         clf.fit(X, y)
 
