@@ -522,9 +522,10 @@ class AAEClassifier(
         found without being told the shape), and the class head is asked to
         give the moved row the class distribution it gives the row (KL
         divergence). The moved rows (``neighbour_fraction`` of each
-        batch's) join VAT's adversarial encoder pass. Wider X than 4096
-        features is not searched. ``neighbour_moves_`` shows whether a
-        layout was found. 0 disables the term and the search; see
+        batch's) join VAT's adversarial encoder pass. X wider than 4096
+        features, or with fewer than 20 rows, is not searched.
+        ``neighbour_moves_`` shows whether a layout was found. 0 disables
+        the term and the search; see
         :ref:`the user guide <neighbour>` for what it changed in the
         benchmarks.
     neighbour_fraction : float in (0, 1], default=0.5

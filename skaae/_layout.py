@@ -26,6 +26,11 @@ _N_DIRECTIONS = 8
 _N_ROWS = 10_000
 # Wider X is not searched: the correlation matrix has n_features ** 2 entries.
 _MAX_FEATURES = 4096
+# Nor is X with fewer rows: the correlations of a handful of rows place the
+# features near a curve, which reads as local. Random normal features
+# (200-784 of them) looked laid out from 3 to 6 rows, never from 10; blurred
+# 16 x 16 noise images were found from 20 rows on.
+_MIN_ROWS = 20
 # Rows of a sparse sample densified at a time.
 _SPARSE_CHUNK = 256
 # Features count as laid out when a feature's neighbourhood this many steps
@@ -201,7 +206,7 @@ def find_neighbour_moves(
     d. Reads up to ``_N_ROWS`` rows of X drawn with ``rng``.
     """
     n_rows, n_features = X.shape
-    if n_features > _MAX_FEATURES or n_rows < 2:
+    if n_features > _MAX_FEATURES or n_rows < _MIN_ROWS:
         return None
     rows = np.sort(rng.choice(n_rows, size=min(n_rows, _N_ROWS), replace=False))
     corr, live = feature_correlations(X[rows])

@@ -81,6 +81,9 @@ def test_uncorrelated_features_have_no_layout():
 def test_too_few_rows_or_too_many_features_have_no_layout(monkeypatch):
     X = smooth_images()
     assert find_neighbour_moves(X[:1], np.random.default_rng(0)) is None
+    # The correlations of 3 rows of random features would read as a layout.
+    noise = np.random.default_rng(0).normal(size=(3, 784))
+    assert find_neighbour_moves(noise, np.random.default_rng(0)) is None
     monkeypatch.setattr(skaae._layout, "_MAX_FEATURES", SIDE * SIDE - 1)
     monkeypatch.setattr(skaae._layout, "feature_correlations", None)
     assert find_neighbour_moves(X, np.random.default_rng(0)) is None
