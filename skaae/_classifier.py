@@ -53,6 +53,7 @@ from ._state import (
 )
 from ._training import (
     TrainingConfig,
+    adam_optimizers,
     batches_per_epoch,
     make_optimizers,
     optimizer_phases,
@@ -624,15 +625,18 @@ class AAEClassifier(
         resolved to, unless training stopped early; summed over warm starts;
         each ``partial_fit`` call counts one).
     history_ : dict of str to list of float
-        Per-epoch mean of every loss that was computed (``reconstruction``,
-        ``discriminator_cat``, ``discriminator_style``, ``generator``,
-        ``supervised``, ``vat``, and ``balance``, ``style_invariance``,
-        ``corruption``, ``interpolation``, ``shift`` and ``neighbour`` when
-        their weights are positive, ``shift`` with ``image_shape`` set and
-        ``neighbour`` with a layout found) and
-        ``labeled_accuracy``, the accuracy of
-        the class head on the labeled mini-batches. NaN marks a loss that an
-        epoch did not compute (a ``partial_fit`` chunk without labeled rows).
+        Per-epoch mean of every loss that was computed, one value per epoch
+        of ``n_iter_``: ``supervised``; ``reconstruction`` when
+        ``reconstruction_weight`` is positive; ``discriminator_cat``,
+        ``discriminator_style`` and ``generator`` when
+        ``adversarial_weight`` is; ``vat``, ``balance``,
+        ``style_invariance``, ``corruption``, ``interpolation``, ``shift``
+        and ``neighbour`` when their weights are (``shift`` with
+        ``image_shape`` set, ``neighbour`` with a layout found); and
+        ``labeled_accuracy``, the accuracy of the class head on the labeled
+        mini-batches. NaN marks a loss that an epoch did not compute (a
+        ``partial_fit`` chunk without labeled rows, an epoch whose one
+        mini-batch did not train the discriminators).
     validation_scores_ : list of float or None
         Accuracy on the held-out labeled rows after each epoch of the last
         fit; None unless ``early_stopping=True``.
@@ -670,8 +674,8 @@ class AAEClassifier(
     beforehand, e.g. with :class:`~sklearn.preprocessing.StandardScaler` in a
     :class:`~sklearn.pipeline.Pipeline`.
 
-    Training checks its losses after every epoch. If one is not finite, that
-    epoch is dropped: the model keeps the weights of the last finite epoch
+    Training checks its losses and weights after every epoch. If one is not
+    finite, that epoch is dropped: the model keeps the weights of the last finite epoch
     (the best one with early stopping) and ``fit`` warns with a
     :class:`~sklearn.exceptions.ConvergenceWarning`; if the first epoch
     already diverges, ``fit`` raises a ``ValueError``. A fitted model never
@@ -686,7 +690,8 @@ class AAEClassifier(
     Pickles hold the networks' weights as NumPy arrays, so a model fitted on
     a GPU loads on a machine without one (on the CPU, with a warning), and
     ``skops.io`` can save and load it with
-    ``trusted=skaae.SKOPS_TRUSTED_TYPES``.
+    ``trusted=skaae.SKOPS_TRUSTED_TYPES``; a callable ``prior`` is saved
+    too, and its own type must be added to ``trusted``.
 
     References
     ----------
@@ -1584,12 +1589,10 @@ class AAEClassifier(
             )
         if getattr(self, "_optimizers", None) is not None:
             saved = self._optimizers
-            # Optimisers for the saved phases, whatever the parameters say
-            # now; loading the states sets their learning rates (the
-            # config's prior is never sampled here).
-            self._optimizers = make_optimizers(
-                networks, self._training_config(device, 1, "constant"), phases=saved
-            )
+            # The saved states set each optimiser's phase, learning rate and
+            # betas, whatever the parameters say now: set_params checks
+            # nothing, so they may not even be valid until the next fit.
+            self._optimizers = adam_optimizers(networks, saved)
             load_optimizer_states(self._optimizers, tree_from_arrays(saved))
 
     # ------------------------------------------------------------ sklearn

@@ -87,7 +87,8 @@ def from_user(
     rng = np.random.default_rng([seed, 1])
 
     def prior(n_samples, n_components, generator):
-        rows = np.asarray(function(n_samples, n_components, rng), dtype=np.float32)
+        # A copy: torch takes neither negative strides nor read-only memory.
+        rows = np.array(function(n_samples, n_components, rng), dtype=np.float32)
         if rows.shape != (n_samples, n_components) or not np.isfinite(rows).all():
             raise ValueError(
                 f"The prior callable returned {rows.shape} values (finite: "

@@ -576,14 +576,25 @@ def optimizer_phases(
 
 
 def make_optimizers(
-    networks: Networks,
-    config: TrainingConfig,
-    phases: Iterable[str] | None = None,
+    networks: Networks, config: TrainingConfig
 ) -> dict[str, torch.optim.Optimizer]:
-    """Adam optimisers for ``phases``, by default those that ``config`` runs.
+    """Adam optimisers for the phases that ``config`` runs."""
+    phases = optimizer_phases(
+        config.training, config.adversarial_weight, config.reconstruction_weight
+    )
+    return adam_optimizers(networks, phases, config.learning_rate_init, config.beta_1)
 
-    An unpickled ``partial_fit`` names the phases its saved states are for,
-    whatever its parameters say now.
+
+def adam_optimizers(
+    networks: Networks,
+    phases: Iterable[str],
+    learning_rate_init: float = 1e-3,
+    beta_1: float = 0.9,
+) -> dict[str, torch.optim.Optimizer]:
+    """An Adam over each phase's parameters, by phase name.
+
+    The defaults are Adam's own, for optimisers whose saved states (which
+    hold the learning rate and betas) are loaded next.
     """
     encoder = list(networks.encoder.parameters())
     autoencoder = encoder + list(networks.decoder.parameters())
@@ -595,16 +606,9 @@ def make_optimizers(
         "generator": encoder,
         "supervised": encoder,
     }
-    if phases is None:
-        phases = optimizer_phases(
-            config.training, config.adversarial_weight, config.reconstruction_weight
-        )
     return {
         name: torch.optim.Adam(
-            parameters[name],
-            lr=config.learning_rate_init,
-            betas=(config.beta_1, 0.999),
-            fused=True,
+            parameters[name], lr=learning_rate_init, betas=(beta_1, 0.999), fused=True
         )
         for name in phases
     }

@@ -60,6 +60,25 @@ def test_round_trips_answer_identically(fitted, digits_partial, round_trip):
     assert not torch.equal(next(loaded.encoder_.parameters()), weight)
 
 
+def test_a_device_given_as_a_torch_device_loads_with_the_trusted_types(
+    digits_partial,
+):
+    X, y = digits_partial
+    model = small_aae(device=torch.device("cpu"), max_iter=1).fit(X, y)
+    _same_answers(model, _skops_round_trip(model), X)
+
+
+def test_a_partial_fit_model_loads_whatever_its_parameters_say_now(digits_partial):
+    # set_params checks nothing; the saved optimiser states hold their own
+    # learning rates and betas.
+    X, y = digits_partial
+    model = small_aae().partial_fit(X, y, classes=np.arange(10))
+    loaded = pickle.loads(pickle.dumps(model.set_params(beta_1=1.5)))
+    saved = model._optimizers["autoencoder"].param_groups[0]
+    assert loaded._optimizers["autoencoder"].param_groups[0]["betas"] == saved["betas"]
+    loaded.set_params(beta_1=0.5).partial_fit(X, y)
+
+
 def test_pickled_state_is_plain_numpy(fitted):
     state = fitted.__getstate__()
     for name in ("encoder_", "decoder_", "discriminator_cat_", "discriminator_style_"):
@@ -68,8 +87,12 @@ def test_pickled_state_is_plain_numpy(fitted):
     assert b"torch" not in pickle.dumps(fitted)
 
 
-def test_skops_needs_only_the_documented_trusted_types(fitted):
-    assert sio.get_untrusted_types(data=sio.dumps(fitted)) == SKOPS_TRUSTED_TYPES
+def test_skops_needs_only_the_documented_trusted_types(fitted, digits_partial):
+    assert sio.get_untrusted_types(data=sio.dumps(fitted)) == SKOPS_TRUSTED_TYPES[:1]
+    on_a_device = small_aae(device=torch.device("cpu"), max_iter=1)
+    on_a_device.fit(*digits_partial)
+    untrusted = sio.get_untrusted_types(data=sio.dumps(on_a_device))
+    assert untrusted == SKOPS_TRUSTED_TYPES
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     assert repr(SKOPS_TRUSTED_TYPES).replace("'", '"') in readme
 

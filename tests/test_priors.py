@@ -1,5 +1,7 @@
 """Style priors: the built-in samplers and the prior parameter."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -56,6 +58,21 @@ def test_user_prior_gets_a_numpy_generator_and_is_checked():
         from_user(lambda n, dim, rng: np.zeros((n, dim + 1)), 0)(
             4, 2, torch.Generator()
         )
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        lambda n, dim: np.ones((n, dim), dtype=np.float32)[::-1],
+        lambda n, dim: np.broadcast_to(np.float32(0.5), (n, dim)),
+    ],
+    ids=["negative strides", "read-only"],
+)
+def test_user_prior_may_return_any_float32_array(rows):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        drawn = from_user(lambda n, dim, rng: rows(n, dim), 0)(4, 2, torch.Generator())
+    assert drawn.shape == (4, 2) and drawn.dtype == torch.float32
 
 
 @pytest.mark.parametrize("prior", ["mixture", "swiss_roll"])
