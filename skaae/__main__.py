@@ -20,15 +20,16 @@ from ._training import UNSUPERVISED_WEIGHTS
 from .datasets import hide_labels
 
 
-def _whole_number(text: str, least: int) -> int:
-    """``text`` as an int of at least ``least``, or argparse's usage error."""
+def _whole_number(text: str, least: int, most: int | None = None) -> int:
+    """``text`` as an int in ``[least, most]``, or argparse's usage error."""
     try:
         value = int(text)
     except ValueError:
         value = least - 1
-    if value < least:
+    if value < least or (most is not None and value > most):
+        bound = f"at least {least}" if most is None else f"from {least} to {most}"
         raise argparse.ArgumentTypeError(
-            f"expected a whole number of at least {least}, got {text!r}"
+            f"expected a whole number {bound}, got {text!r}"
         )
     return value
 
@@ -38,7 +39,8 @@ def _count(text: str) -> int:
 
 
 def _seed(text: str) -> int:
-    return _whole_number(text, least=0)
+    # NumPy's legacy seeds, which train_test_split takes, stop at 2**32 - 1.
+    return _whole_number(text, least=0, most=2**32 - 1)
 
 
 def _max_iter(text: str) -> int | str:

@@ -36,6 +36,7 @@ def test_demo_rejects_unknown_options():
         ["--max-iter", "many"],
         ["--labels-per-class", "0"],
         ["--seed", "-1"],
+        ["--seed", str(2**32)],
     ],
 )
 def test_demo_refuses_bad_values_with_a_usage_error(argv, capsys):
