@@ -420,11 +420,11 @@ class AAEClassifier(
         matrix FLOPs off an MNIST epoch at the speed benchmark's
         architecture. Whether that shortens the epoch depends on the CPU:
         0.87, 0.95 and 1.02 of the defaults' epoch time in three noisy
-        timings on one machine, 1.01 on another whose matrix products are
-        not what limits an epoch (round 20). On validation rows 0.5 was level with 1.0
-        within one fit's noise: better on MNIST with 10 labels per class and
-        on digits, slightly worse on MNIST with 100 and Fashion-MNIST
-        (round 19 of the validation page).
+        timings on one machine (round 19), 1.01 on another whose matrix
+        products are not what limits an epoch (round 20). On validation
+        rows 0.5 was level with 1.0 within one fit's noise: better on MNIST
+        with 10 labels per class and on digits, slightly worse on MNIST with
+        100 and Fashion-MNIST (round 19 of the validation page).
     balance_weight : float, default=5.0
         Weight of the class-balance term: the KL divergence of each batch's
         mean class distribution from the uniform one, which keeps every class
@@ -438,12 +438,13 @@ class AAEClassifier(
         weight, and the class head is asked to predict the same mixture of
         the two rows' class distributions (KL divergence). With
         ``training="fused"`` the mixed rows join the step's encoder pass (an
-        MNIST epoch 1.02 to 1.14 times as long); ``"phased"`` gives them a
+        MNIST epoch 1.02 to 1.14 times as long, round 19 of the validation
+        page); ``"phased"`` gives them a
         pass of their own. 0 (the default) disables it. Before the
         style-invariance term existed (``style_invariance_weight=0``), 12
         with ``vat_weight=0`` gave 15.3 % test error on Fashion-MNIST with 100
-        labels per class against those defaults' 18.4 %, but beside VAT it
-        made MNIST worse on test rows; see the benchmark pages.
+        labels per class against those defaults' 18.4 % (round 18 of the
+        validation page); beside VAT it made MNIST worse (round 19).
     style_invariance_weight : float, default=4.0
         Weight of the style-invariance term: each row's style code z takes a
         random Gaussian step, the decoder turns the step into a change of the
@@ -453,10 +454,10 @@ class AAEClassifier(
         ignore what the style code varies within a class, along directions
         that follow the data, where VAT's are isotropic. The
         moved rows join VAT's adversarial encoder pass (an MNIST epoch at the
-        speed benchmark's architecture took 1.05 and 1.08 times as long as
-        without the term in two runs). Needs ``reconstruction_weight > 0``;
-        0 disables it. See :ref:`the user guide <style-invariance>` for what
-        it changed in the benchmarks.
+        speed benchmark's architecture took 1.05 times as long as without the
+        term in round 21, 1.04 times in the speed run of 2026-11-30 23:06).
+        Needs ``reconstruction_weight > 0``; 0 disables it. See :ref:`the
+        user guide <style-invariance>` for what it changed in the benchmarks.
     style_invariance_scale : float, default=1.0
         Standard deviation of the step of the style code, in the units of z
         (the ``"normal"`` prior has unit variance).
@@ -562,7 +563,8 @@ class AAEClassifier(
         bfloat16 autocast (weights, optimiser state and losses stay float32),
         faster where the hardware multiplies bfloat16 natively (an MNIST epoch
         at the speed benchmark's architecture took 16.4 s against 37.2 s in
-        float32 on a 2-core AVX512-BF16 CPU, ``benchmarks/speed.py``).
+        float32 on a 2-core AVX512-BF16 CPU, ``benchmarks/speed.py``, run of
+        2026-11-30 23:06).
         ``"auto"`` picks bfloat16 on such hardware (CPUs with AVX512-BF16 or
         AMX, CUDA devices that support it) and float32 elsewhere.
         Prediction always runs in float32.
