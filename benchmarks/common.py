@@ -156,13 +156,29 @@ def markdown_table(columns: list[str], rows: list[list]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _measured(function, args):
+def peak_resident_mib() -> float:
+    """This process's peak resident memory so far, in MiB.
+
+    Linux's VmHWM belongs to the process's own address space, which the
+    exec of a spawned worker starts anew; ru_maxrss outlives the exec, so a
+    worker would report its parent's peak whenever that was higher.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     import resource
 
+    # Elsewhere ru_maxrss, in KiB on Linux and the BSDs (bytes on macOS).
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _measured(function, args):
     result = function(*args)
-    # ru_maxrss is in KiB on Linux.
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return result, peak_mib
+    return result, peak_resident_mib()
 
 
 def exit_with_parent() -> None:

@@ -455,7 +455,7 @@ class AAEClassifier(
         that follow the data, where VAT's are isotropic. The
         moved rows join VAT's adversarial encoder pass (an MNIST epoch at the
         speed benchmark's architecture took 1.05 times as long as without the
-        term in round 21, 1.04 times in the speed run of 2026-11-30 23:06).
+        term in round 21, 1.14 times in the speed run of 2026-12-01 01:14).
         Needs ``reconstruction_weight > 0``; 0 disables it. See :ref:`the
         user guide <style-invariance>` for what it changed in the benchmarks.
     style_invariance_scale : float, default=1.0
@@ -562,9 +562,9 @@ class AAEClassifier(
         Arithmetic of the training passes. ``"bfloat16"`` runs them under
         bfloat16 autocast (weights, optimiser state and losses stay float32),
         faster where the hardware multiplies bfloat16 natively (an MNIST epoch
-        at the speed benchmark's architecture took 16.4 s against 37.2 s in
+        at the speed benchmark's architecture took 15.8 s against 36.2 s in
         float32 on a 2-core AVX512-BF16 CPU, ``benchmarks/speed.py``, run of
-        2026-11-30 23:06).
+        2026-12-01 01:14).
         ``"auto"`` picks bfloat16 on such hardware (CPUs with AVX512-BF16 or
         AMX, CUDA devices that support it) and float32 elsewhere.
         Prediction always runs in float32.

@@ -170,6 +170,15 @@ def test_table_shows_every_row_known_ones_first():
     ]
 
 
+def test_a_workers_peak_memory_is_its_own_not_its_parents():
+    # ru_maxrss would carry this process's peak into the spawned worker.
+    block = np.ones(1024**3 // 8)  # 1 GiB, every page touched
+    assert common.peak_resident_mib() > 1024
+    result, worker_peak = common.run_isolated(int, "7")
+    assert result == 7 and worker_peak < 1024
+    del block
+
+
 def test_tiled_cycles_through_the_rows():
     rows = np.arange(6, dtype=np.float64).reshape(3, 2)
     X = memory.tiled(rows, 7)
