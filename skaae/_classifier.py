@@ -439,8 +439,8 @@ class AAEClassifier(
         the two rows' class distributions (KL divergence). With
         ``training="fused"`` the mixed rows join the step's encoder pass (an
         MNIST epoch 1.02 to 1.14 times as long, round 19 of the validation
-        page); ``"phased"`` gives them a
-        pass of their own. 0 (the default) disables it. Before the
+        page); ``"phased"`` gives them a pass of their own. 0 (the default)
+        disables it. Before the
         style-invariance term existed (``style_invariance_weight=0``), 12
         with ``vat_weight=0`` gave 15.3 % test error on Fashion-MNIST with 100
         labels per class against those defaults' 18.4 % (round 18 of the
@@ -527,9 +527,8 @@ class AAEClassifier(
         batch's) join VAT's adversarial encoder pass. X wider than 4096
         features, or with fewer than 20 rows, is not searched.
         ``neighbour_moves_`` shows whether a layout was found. 0 disables
-        the term and the search; see
-        :ref:`the user guide <neighbour>` for what it changed in the
-        benchmarks.
+        the term and the search; see :ref:`the user guide <neighbour>` for
+        what it changed in the benchmarks.
     neighbour_fraction : float in (0, 1], default=0.5
         Share of each batch's rows that the neighbour term moves, taken
         from the batch's end; each moved row is one more row in VAT's
@@ -677,8 +676,8 @@ class AAEClassifier(
     :class:`~sklearn.pipeline.Pipeline`.
 
     Training checks its losses and weights after every epoch. If one is not
-    finite, that epoch is dropped: the model keeps the weights of the last finite epoch
-    (the best one with early stopping) and ``fit`` warns with a
+    finite, that epoch is dropped: the model keeps the weights of the last
+    finite epoch (the best one with early stopping) and ``fit`` warns with a
     :class:`~sklearn.exceptions.ConvergenceWarning`; if the first epoch
     already diverges, ``fit`` raises a ``ValueError``. A fitted model never
     holds non-finite weights.
@@ -1031,7 +1030,7 @@ class AAEClassifier(
             )
         except BaseException:
             if before is not None:
-                load_optimizer_states(self._optimizers, before)
+                load_optimizer_states(optimizers, before)
             raise
         if before is not None and outcome.stop != "max_iter":
             load_optimizer_states(optimizers, before)

@@ -43,14 +43,18 @@ def standardisation(X: np.ndarray | sp.csr_matrix) -> tuple[np.ndarray, float]:
 def _dense_moments(X: np.ndarray, peak: float) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature mean and variance of X / peak, in two passes over chunks."""
     mean = np.zeros(X.shape[1])
-    for chunk in _dense_chunks(X):
-        mean += (np.asarray(chunk, dtype=np.float64) / peak).sum(axis=0) / X.shape[0]
+    for unit in _unit_chunks(X, peak):
+        mean += unit.sum(axis=0) / X.shape[0]
     squares = np.zeros(X.shape[1])
-    for chunk in _dense_chunks(X):
-        squares += np.square(np.asarray(chunk, dtype=np.float64) / peak - mean).sum(
-            axis=0
-        )
+    for unit in _unit_chunks(X, peak):
+        squares += np.square(unit - mean).sum(axis=0)
     return mean, squares / X.shape[0]
+
+
+def _unit_chunks(X: np.ndarray, peak: float):
+    """X / peak in float64, a chunk of rows at a time."""
+    for chunk in _dense_chunks(X):
+        yield np.asarray(chunk, dtype=np.float64) / peak
 
 
 def _sparse_moments(X: sp.csr_matrix, peak: float) -> tuple[np.ndarray, np.ndarray]:

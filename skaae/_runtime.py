@@ -66,7 +66,7 @@ def _check_allocates(device: torch.device) -> None:
 
 def _first_sentence(exc: Exception) -> str:
     """The start of an exception's message; some run on for a screen."""
-    return str(exc).splitlines()[0].split(". ")[0] if str(exc) else ""
+    return (str(exc).splitlines() or [""])[0].split(". ")[0]
 
 
 def loading_device(device: str | torch.device) -> torch.device:
