@@ -240,6 +240,11 @@ def main() -> None:
         ("skaae defaults (fused step, VAT, precision auto)", {}),
         ("skaae defaults, float32", {"precision": "float32"}),
         (
+            "skaae defaults without the raster search, so without the shift term "
+            "(image_shape None)",
+            {"image_shape": None},
+        ),
+        (
             "skaae defaults without the style-invariance term",
             {"style_invariance_weight": 0.0},
         ),

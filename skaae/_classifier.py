@@ -40,7 +40,7 @@ from ._fitting import EarlyStopping, Outcome, accuracy, run_epochs
 from ._generation import decode_rows, one_hot, softmax_
 from ._images import ImageShift, check_image_shape
 from ._interrupt import deferred_interrupt
-from ._layout import NeighbourMoves, find_neighbour_moves
+from ._layout import NeighbourMoves, find_layout
 from ._networks import Networks, build_networks
 from ._rows import make_row_source, standardisation, standardise
 from ._runtime import autocast_dtype, loading_device, resolve_device, torch_threads
@@ -328,6 +328,23 @@ def _check_style_invariance(weight: float, reconstruction_weight: float) -> None
         )
 
 
+def _found_shape_and_reach(
+    raster: tuple[int, int, int], max_shift: int | str
+) -> tuple[tuple[int, int, int], int]:
+    """:func:`check_image_shape` of the shape that ``image_shape="auto"`` found.
+
+    Its error says where the shape came from: the user never gave one.
+    """
+    try:
+        return check_image_shape(raster, max_shift, math.prod(raster))
+    except ValueError as error:
+        raise ValueError(
+            f"image_shape='auto' read the rows as images of (channels, height, "
+            f"width) = {raster}: {error} If the rows are not images, set "
+            "image_shape=None."
+        ) from None
+
+
 def _check_layer_sizes(name: str, sizes) -> tuple[int, ...]:
     values = tuple(np.atleast_1d(np.asarray(sizes, dtype=object)))
     if not positive_ints(values):
@@ -349,7 +366,8 @@ class AAEClassifier(
     then the encoder as generator) and the semi-supervised phase
     (cross-entropy on labeled rows, plus consistency terms of the class head
     on all rows: virtual adversarial training, style invariance,
-    corruption and, where the features have a layout, moves along it, and a
+    corruption and, where the features have a layout, moves along it and,
+    where they are an image's pixels, shifts of the image, and a
     class-balance term).
 
     Rows whose label is ``-1`` are unlabeled: they feed reconstruction,
@@ -461,24 +479,37 @@ class AAEClassifier(
     style_invariance_scale : float, default=1.0
         Standard deviation of the step of the style code, in the units of z
         (the ``"normal"`` prior has unit variance).
-    image_shape : tuple of int or None, default=None
+    image_shape : tuple of int, "auto" or None, default="auto"
         For rows that are images: ``(height, width)``, or ``(channels,
         height, width)``, of one row, its features read in C order (a
         flattened 28 x 28 image is ``(28, 28)``; channels come first, so a
         channels-last colour image must be reordered). It turns on the shift
-        term (``shift_weight``), which translates the images; None, the
-        default, is for data that are not images. The product of the shape
-        must be the number of features.
+        term (``shift_weight``), which translates the images. The product of
+        the shape must be the number of features. ``"auto"`` reads the shape
+        from X at the first fit, where the features have a layout (see
+        ``neighbour_weight``) and their order shows a raster: features that
+        lie ``width`` apart correlate more, on average, than those 2 to
+        ``width - 2`` apart, for a ``width`` that divides the number of
+        features, with both sides at least 8 pixels (the images of MNIST and
+        Fashion-MNIST are found; digits' 8 x 8 images, tables and
+        channels-last colour images are not). Channels first are found as
+        equal parts of the image whose pixels correlate with their
+        counterparts more than with the pixels below them.
+        ``image_shape_`` shows what was used. None turns the term off, for
+        data that are not images. See :ref:`the user guide <images>` for
+        what the term changed in the benchmarks.
     shift_weight : float, default=8.0
-        Weight of the shift term, used only with ``image_shape``: each row is
+        Weight of the shift term, used only when the rows are images
+        (``image_shape_`` is not None): each row is
         moved by a random whole number of pixels, up to ``max_shift`` along
         each axis (pixels that come into view are 0 in X's units, a black
         background), and the class head is asked to give the moved image the
         class distribution it gives the image (KL divergence). It tells the
         head what no generic perturbation can: that an object may sit a
         pixel or two to the side. The moved rows join VAT's adversarial
-        encoder pass. 0 disables it. See :ref:`the user guide <images>` for
-        what it changed in the benchmarks.
+        encoder pass. 0 disables it (and, with ``image_shape="auto"``, the
+        search for a raster). See :ref:`the user guide <images>` for what it
+        changed in the benchmarks.
     max_shift : int or "auto", default="auto"
         Largest move of the shift term, in pixels, along each axis; it must
         be smaller than the image's shorter side. ``"auto"`` is the shorter
@@ -527,8 +558,9 @@ class AAEClassifier(
         batch's) join VAT's adversarial encoder pass. X wider than 4096
         features, or with fewer than 20 rows, is not searched.
         ``neighbour_moves_`` shows whether a layout was found. 0 disables
-        the term and the search; see :ref:`the user guide <neighbour>` for
-        what it changed in the benchmarks.
+        the term, and the search unless ``image_shape="auto"`` needs it;
+        see :ref:`the user guide <neighbour>` for what it changed in the
+        benchmarks.
     neighbour_fraction : float in (0, 1], default=0.5
         Share of each batch's rows that the neighbour term moves, taken
         from the batch's end; each moved row is one more row in VAT's
@@ -633,7 +665,7 @@ class AAEClassifier(
         ``adversarial_weight`` is; ``vat``, ``balance``,
         ``style_invariance``, ``corruption``, ``interpolation``, ``shift``
         and ``neighbour`` when their weights are (``shift`` with
-        ``image_shape`` set, ``neighbour`` with a layout found); and
+        ``image_shape_`` not None, ``neighbour`` with a layout found); and
         ``labeled_accuracy``, the accuracy of the class head on the labeled
         mini-batches. NaN marks a loss that an epoch did not compute (a
         ``partial_fit`` chunk without labeled rows, an epoch whose one
@@ -650,6 +682,12 @@ class AAEClassifier(
         at the first fit and kept by warm starts and ``partial_fit``; None
         when ``neighbour_weight`` was 0 then, or when the features showed no
         layout (the term is then off).
+    image_shape_ : tuple of int or None
+        ``(channels, height, width)`` of the rows as images, given by
+        ``image_shape`` or found at the first fit with ``"auto"``, which warm
+        starts and ``partial_fit`` keep; None when the rows were not read as
+        images (the shift term is then off), as with ``"auto"`` when
+        ``shift_weight`` was 0 at the first fit.
     encoder_ : torch.nn.Module
         Maps standardised rows to (class logits, style code).
     decoder_ : torch.nn.Module
@@ -748,7 +786,7 @@ class AAEClassifier(
         "interpolation_weight": [Interval(Real, 0, None, closed="left")],
         "style_invariance_weight": [Interval(Real, 0, None, closed="left")],
         "style_invariance_scale": [Interval(Real, 0, None, closed="neither")],
-        "image_shape": [None, "array-like"],
+        "image_shape": [None, "array-like", StrOptions({"auto"})],
         "shift_weight": [Interval(Real, 0, None, closed="left")],
         "max_shift": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "corruption_weight": [Interval(Real, 0, None, closed="left")],
@@ -792,7 +830,7 @@ class AAEClassifier(
         interpolation_weight=0.0,
         style_invariance_weight=4.0,
         style_invariance_scale=1.0,
-        image_shape=None,
+        image_shape="auto",
         shift_weight=8.0,
         max_shift="auto",
         corruption_weight=2.0,
@@ -1106,18 +1144,13 @@ class AAEClassifier(
             self.style_invariance_weight, self.reconstruction_weight
         )
         architecture = self._checked_architecture(X.shape[1], len(classes), warm)
-        shape_and_reach = None
-        if self.image_shape is not None:
-            shape_and_reach = check_image_shape(
-                self.image_shape, self.max_shift, X.shape[1]
-            )
         device = resolve_device(self.device)
         style_prior = _style_prior(self.prior, self.n_components, seed)
+        moves, shape_and_reach = self._layout_terms(X, warm, seed)
         mean, scale, networks = self._starting_point(X, architecture, warm, seed)
         image_shift = None
         if shape_and_reach is not None:
             image_shift = ImageShift.for_rows(*shape_and_reach, mean, scale, device)
-        moves = self._neighbour_moves(X, warm, seed)
         neighbour_moves = None
         if moves is not None:
             neighbour_moves = NeighbourMoves.for_rows(moves, mean, scale, device)
@@ -1172,6 +1205,7 @@ class AAEClassifier(
         self.classes_ = classes
         self._x_mean, self._x_scale = mean, scale
         self.neighbour_moves_ = moves
+        self.image_shape_ = None if shape_and_reach is None else shape_and_reach[0]
         self._architecture = architecture
         # sample draws styles from the prior the decoder learned, whatever
         # set_params does to the parameter afterwards.
@@ -1213,13 +1247,35 @@ class AAEClassifier(
             networks = build_networks(*architecture)
         return mean, scale, networks
 
-    def _neighbour_moves(self, X, warm: bool, seed: int) -> np.ndarray | None:
-        """The neighbour term's moves: the fitted ones (warm) or X's, if any."""
+    def _layout_terms(self, X, warm: bool, seed: int):
+        """The neighbour term's moves and the shift term's (shape, reach), each or None.
+
+        A given shape is checked first. Warm, the fitted moves, and the
+        fitted shape unless one is given. Otherwise X's layout is searched
+        for when a term needs it: the neighbour term's moves, and with
+        ``image_shape="auto"`` the raster.
+        """
+        n_features = X.shape[1]
+        automatic = isinstance(self.image_shape, str)
+        given = self.image_shape
+        if automatic:
+            given = self.image_shape_ if warm else None
+        shape_and_reach = None
+        if given is not None:
+            shape_and_reach = check_image_shape(given, self.max_shift, n_features)
         if warm:
-            return self.neighbour_moves_
-        if self.neighbour_weight == 0:
-            return None
-        return find_neighbour_moves(X, np.random.default_rng(seed))
+            return self.neighbour_moves_, shape_and_reach
+        find_raster = automatic and self.shift_weight > 0
+        layout = None
+        if self.neighbour_weight > 0 or find_raster:
+            layout = find_layout(X, np.random.default_rng(seed))
+        moves = None
+        if layout is not None and self.neighbour_weight > 0:
+            moves = layout.moves()
+        raster = layout.raster() if layout is not None and find_raster else None
+        if raster is not None:
+            shape_and_reach = _found_shape_and_reach(raster, self.max_shift)
+        return moves, shape_and_reach
 
     def _label_codes(self, y_labeled: np.ndarray, warm: bool):
         """The classes and the class code of each labeled row, checked."""

@@ -12,7 +12,12 @@ from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 import skaae._classifier
 import skaae._layout
 import skaae._training
-from skaae._layout import NeighbourMoves, feature_correlations, find_neighbour_moves
+from skaae._layout import (
+    NeighbourMoves,
+    feature_correlations,
+    find_layout,
+    raster_shape,
+)
 from skaae._rows import standardisation, standardise
 
 from .conftest import small_aae
@@ -40,6 +45,12 @@ def images_partial():
     return X, hidden
 
 
+def find_moves(X, rng: np.random.Generator) -> np.ndarray | None:
+    """The neighbour term's moves for X, or None where X has no layout."""
+    layout = find_layout(X, rng)
+    return None if layout is None else layout.moves()
+
+
 def _pixel_steps(moves: np.ndarray) -> np.ndarray:
     """(rows, cols) each feature moves by on the SIDE x SIDE grid, per direction."""
     own = np.arange(SIDE * SIDE)
@@ -47,7 +58,7 @@ def _pixel_steps(moves: np.ndarray) -> np.ndarray:
 
 
 def test_the_moves_of_images_step_to_neighbouring_pixels():
-    moves = find_neighbour_moves(smooth_images(), np.random.default_rng(0))
+    moves = find_moves(smooth_images(), np.random.default_rng(0))
     assert moves.shape == (8, SIDE * SIDE)
     steps = _pixel_steps(moves)
     moved = np.any(steps != 0, axis=-1)
@@ -70,33 +81,108 @@ def test_the_moves_of_images_step_to_neighbouring_pixels():
 def test_tables_and_small_images_have_no_layout(load):
     # The 8 x 8 digits are too small: 4 links from a pixel reach most of them.
     X, _ = load(return_X_y=True)
-    assert find_neighbour_moves(X, np.random.default_rng(0)) is None
+    assert find_moves(X, np.random.default_rng(0)) is None
 
 
 def test_uncorrelated_features_have_no_layout():
     X = np.random.default_rng(0).normal(size=(300, 200))
-    assert find_neighbour_moves(X, np.random.default_rng(0)) is None
+    assert find_moves(X, np.random.default_rng(0)) is None
 
 
 def test_too_few_rows_or_too_many_features_have_no_layout(monkeypatch):
     X = smooth_images()
-    assert find_neighbour_moves(X[:1], np.random.default_rng(0)) is None
+    assert find_moves(X[:1], np.random.default_rng(0)) is None
     # The correlations of 3 rows of random features would read as a layout.
     noise = np.random.default_rng(0).normal(size=(3, 784))
-    assert find_neighbour_moves(noise, np.random.default_rng(0)) is None
+    assert find_moves(noise, np.random.default_rng(0)) is None
     monkeypatch.setattr(skaae._layout, "_MAX_FEATURES", SIDE * SIDE - 1)
     monkeypatch.setattr(skaae._layout, "feature_correlations", None)
-    assert find_neighbour_moves(X, np.random.default_rng(0)) is None
+    assert find_moves(X, np.random.default_rng(0)) is None
 
 
 def test_constant_features_neither_move_nor_are_moved_to():
     X = smooth_images()
     X[:, :SIDE] = 3.0  # the first row of pixels never changes
-    moves = find_neighbour_moves(X, np.random.default_rng(0))
+    moves = find_moves(X, np.random.default_rng(0))
     constant = np.arange(SIDE)
     np.testing.assert_array_equal(moves[:, constant], np.tile(constant, (8, 1)))
     others = moves[:, SIDE:]
     assert not np.isin(others, constant).any()
+
+
+def blurred(shape: tuple[int, ...], n_rows: int = 400, seed: int = 0) -> np.ndarray:
+    """Blurred noise of ``shape`` per row, blurred along every axis but the first."""
+    noise = np.random.default_rng(seed).normal(size=(n_rows, *shape))
+    return gaussian_filter(noise, sigma=(0, *[1.5] * len(shape)))
+
+
+def raster_of(X: np.ndarray) -> tuple[int, int, int] | None:
+    layout = find_layout(X, np.random.default_rng(0))
+    assert layout is not None
+    return layout.raster()
+
+
+@pytest.mark.parametrize("shape", [(16, 16), (12, 20), (20, 12), (8, 40)])
+def test_the_raster_of_images_gives_their_shape(shape):
+    assert raster_of(blurred(shape).reshape(400, -1)) == (1, *shape)
+
+
+def test_the_raster_of_images_read_column_after_column_is_their_transpose():
+    images = blurred((12, 20))
+    assert raster_of(images.transpose(0, 2, 1).reshape(400, -1)) == (1, 20, 12)
+
+
+def test_channels_first_are_found_where_they_correlate():
+    # Three channels of one scene: each a blurred base plus its own blur.
+    scene = blurred((16, 16))
+    channels = np.stack(
+        [scene + 0.3 * blurred((16, 16), seed=c) for c in (1, 2, 3)], axis=1
+    )
+    assert raster_of(channels.reshape(400, -1)) == (3, 16, 16)
+    # Unrelated channels are one tall image: nothing tells them apart.
+    assert raster_of(blurred((48, 16)).reshape(400, -1)) == (1, 48, 16)
+
+
+def test_a_layout_without_a_raster_has_none():
+    # A smooth signal along one axis: a local layout, a line and no grid.
+    signals = blurred((256,))
+    assert raster_of(signals) is None
+    # Channels last: the three values of a pixel sit side by side.
+    scene = blurred((16, 16))
+    pixels = np.stack(
+        [scene + 0.3 * blurred((16, 16), seed=c) for c in (1, 2, 3)], axis=-1
+    )
+    assert raster_of(pixels.reshape(400, -1)) is None
+
+
+def test_a_raster_needs_sides_of_eight_pixels():
+    images = blurred((7, 16)).reshape(400, -1)
+    corr, live = feature_correlations(images)
+    assert raster_shape(corr, live) is None
+    # The same check that finds the 8-pixel side on a taller image.
+    corr, live = feature_correlations(blurred((8, 16)).reshape(400, -1))
+    assert raster_shape(corr, live) == (1, 8, 16)
+
+
+def test_no_raster_without_pairs_of_varying_features_or_a_divisor():
+    # Every 7th feature varies: no two varying features are 1 to 6 apart.
+    live = np.arange(1000) % 7 == 0
+    assert raster_shape(np.eye(1000), live) is None
+    # 257 features (a prime) have no width to try.
+    corr, live = feature_correlations(blurred((257,)))
+    assert raster_shape(corr, live) is None
+
+
+def test_sparse_images_show_their_raster():
+    images = np.clip(blurred((12, 20)), 0, None).reshape(400, -1)
+    assert raster_of(sp.csr_matrix(images)) == (1, 12, 20)
+
+
+def test_constant_features_do_not_hide_the_raster():
+    images = blurred((16, 16))
+    images[:, :2] = 0.0  # a black border at the top, as on MNIST
+    images[:, :, -1] = 0.0
+    assert raster_of(images.reshape(400, -1)) == (1, 16, 16)
 
 
 def test_sparse_x_has_the_correlations_and_layout_of_dense_x():
@@ -108,8 +194,8 @@ def test_sparse_x_has_the_correlations_and_layout_of_dense_x():
     np.testing.assert_allclose(sparse, dense, atol=1e-9)
     rng = np.random.default_rng
     np.testing.assert_array_equal(
-        find_neighbour_moves(sp.csr_matrix(X), rng(0)),
-        find_neighbour_moves(X, rng(0)),
+        find_moves(sp.csr_matrix(X), rng(0)),
+        find_moves(X, rng(0)),
     )
 
 
@@ -126,7 +212,7 @@ def test_standardisation_is_exact_beside_a_large_offset():
 
 def test_a_moved_row_holds_its_own_values_in_x_units():
     X = smooth_images(50) * 7.0 + np.linspace(0, 20, SIDE * SIDE)
-    moves = find_neighbour_moves(smooth_images(), np.random.default_rng(0))
+    moves = find_moves(smooth_images(), np.random.default_rng(0))
     mean, scale = standardisation(X)
     x = standardise(X, mean, scale, torch.device("cpu"))
     step = NeighbourMoves.for_rows(moves, mean, scale, torch.device("cpu"))
@@ -170,6 +256,7 @@ def test_the_moved_rows_join_the_other_moved_rows(
     assert seen[0] == {
         "vat": 32,
         "style_invariance": 32,
+        "shift": 32,
         "corruption": 16,
         "neighbour": 16,
     }
@@ -237,22 +324,81 @@ def test_at_half_each_the_two_terms_move_different_rows(
 def test_the_layout_is_found_once_and_kept(images_partial, monkeypatch):
     X, y = images_partial
     calls = []
-    original = skaae._classifier.find_neighbour_moves
+    original = skaae._classifier.find_layout
 
     def find(X, rng):
         calls.append(X.shape[0])
         return original(X, rng)
 
-    monkeypatch.setattr(skaae._classifier, "find_neighbour_moves", find)
+    monkeypatch.setattr(skaae._classifier, "find_layout", find)
     clf = small_aae(warm_start=True).fit(X, y)
-    found = clf.neighbour_moves_
+    found, shape = clf.neighbour_moves_, clf.image_shape_
     clf.fit(X[:200], y[:200])
-    assert clf.neighbour_moves_ is found
+    assert clf.neighbour_moves_ is found and clf.image_shape_ == shape
     chunked = small_aae()
     for start in (0, 200):
         chunked.partial_fit(X[start : start + 200], y[start : start + 200], [0, 1])
     assert calls == [len(X), 200]
     assert chunked.neighbour_moves_ is not None
+    assert chunked.image_shape_ == (1, SIDE, SIDE)
+
+
+def test_a_found_raster_shifts_the_rows_as_the_shape_given_does(images_partial):
+    X, y = images_partial
+    found = small_aae().fit(X, y)
+    told = small_aae(image_shape=(SIDE, SIDE)).fit(X, y)
+    assert found.image_shape_ == told.image_shape_ == (1, SIDE, SIDE)
+    assert np.isfinite(found.history_["shift"]).all()
+    np.testing.assert_array_equal(found.predict_proba(X), told.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "params", [{"image_shape": None}, {"shift_weight": 0.0}], ids=["None", "unweighted"]
+)
+def test_the_shift_term_stays_off_unless_asked_or_found(images_partial, params):
+    X, y = images_partial
+    clf = small_aae(**params).fit(X, y)
+    assert clf.image_shape_ is None and "shift" not in clf.history_
+    assert clf.neighbour_moves_ is not None
+
+
+def test_without_a_raster_the_defaults_leave_the_shift_term_off(digits_partial):
+    X, y = digits_partial
+    found = small_aae().fit(X, y)
+    off = small_aae(image_shape=None).fit(X, y)
+    assert found.image_shape_ is None and "shift" not in found.history_
+    np.testing.assert_array_equal(found.predict_proba(X), off.predict_proba(X))
+
+
+def test_no_search_when_no_term_needs_the_layout(images_partial, monkeypatch):
+    monkeypatch.setattr(skaae._classifier, "find_layout", None)
+    X, y = images_partial
+    for params in ({"image_shape": None}, {"image_shape": (SIDE, SIDE)}):
+        clf = small_aae(neighbour_weight=0.0, max_iter=1, **params).fit(X, y)
+        assert clf.neighbour_moves_ is None
+    clf = small_aae(neighbour_weight=0.0, shift_weight=0.0, max_iter=1).fit(X, y)
+    assert clf.neighbour_moves_ is None and clf.image_shape_ is None
+
+
+def test_warm_fits_keep_the_found_shape_or_take_the_given_one(images_partial):
+    X, y = images_partial
+    clf = small_aae(shift_weight=0.0, warm_start=True, max_iter=1).fit(X, y)
+    # Not searched for at the first fit: a later weight does not search.
+    clf.set_params(shift_weight=8.0).fit(X, y)
+    assert clf.image_shape_ is None and "shift" not in clf.history_
+    clf.set_params(image_shape=(SIDE, SIDE)).fit(X, y)
+    assert clf.image_shape_ == (1, SIDE, SIDE)
+    assert np.isfinite(clf.history_["shift"][-1])
+    clf.set_params(image_shape=None).fit(X, y)
+    assert clf.image_shape_ is None and np.isnan(clf.history_["shift"][-1])
+
+
+def test_a_reach_too_long_for_the_found_raster_fails_before_torch_work(
+    images_partial, no_torch_work
+):
+    X, y = images_partial
+    with pytest.raises(ValueError, match=r"read the rows as images .* max_shift=16"):
+        small_aae(max_shift=16).fit(X, y)
 
 
 def test_the_moves_survive_a_pickle(images_partial):
@@ -260,4 +406,5 @@ def test_the_moves_survive_a_pickle(images_partial):
     clf = small_aae(max_iter=1).fit(X, y)
     loaded = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(loaded.neighbour_moves_, clf.neighbour_moves_)
+    assert loaded.image_shape_ == clf.image_shape_ == (1, SIDE, SIDE)
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))

@@ -10,6 +10,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from scipy.ndimage import gaussian_filter
 
 import skaae
 from skaae import SKOPS_TRUSTED_TYPES
@@ -66,6 +67,21 @@ def test_a_device_given_as_a_torch_device_loads_with_the_trusted_types(
     X, y = digits_partial
     model = small_aae(device=torch.device("cpu"), max_iter=1).fit(X, y)
     _same_answers(model, _skops_round_trip(model), X)
+
+
+def test_a_found_image_shape_loads_with_the_trusted_types(digits_partial):
+    # digits' pixels show no layout: as 16 x 16 images of two digits side by
+    # side, blurred, they are found to be images.
+    X, y = digits_partial
+    images = np.kron(X[:, :64].reshape(-1, 8, 8), np.ones((2, 2)))
+    rows = gaussian_filter(images, sigma=(0, 1, 1)).reshape(len(X), -1)
+    model = small_aae(max_iter=1).fit(rows, y)
+    assert model.image_shape_ == (1, 16, 16)
+    loaded = _skops_round_trip(model)
+    assert loaded.image_shape_ == model.image_shape_
+    _same_answers(model, loaded, rows)
+    loaded.set_params(warm_start=True).fit(rows, y)
+    assert len(loaded.history_["shift"]) == 2
 
 
 def test_a_partial_fit_model_loads_whatever_its_parameters_say_now(digits_partial):

@@ -2,6 +2,7 @@
 
 import dataclasses
 from itertools import pairwise
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -125,7 +126,8 @@ def test_rampup_scales_the_unsupervised_class_terms_only(
     seen = step_configs
     # digits' pixels have no layout of their own: give them one.
     moves = np.stack([np.roll(np.arange(X.shape[1]), d) for d in range(8)])
-    monkeypatch.setattr(skaae._classifier, "find_neighbour_moves", lambda X, rng: moves)
+    layout = SimpleNamespace(moves=lambda: moves, raster=lambda: None)
+    monkeypatch.setattr(skaae._classifier, "find_layout", lambda X, rng: layout)
     weights = {
         "adversarial_weight": 0.5,
         "vat_weight": 4.0,
