@@ -283,8 +283,9 @@ def raster_shape(corr: np.ndarray, live: np.ndarray) -> tuple[int, int, int] | N
     first = [lag_correlation(corr, live, lag) for lag in range(1, _MIN_SIDE // 2 + 1)]
     if not np.isfinite(first).all() or np.any(np.diff(first) > 0):
         return None
-    width = max(widths, key=lambda w: lag_correlation(corr, live, w))
-    below = lag_correlation(corr, live, width)
+    by_width = {w: lag_correlation(corr, live, w) for w in widths}
+    width = max(by_width, key=by_width.get)
+    below = by_width[width]
     along = max(lag_correlation(corr, live, lag) for lag in range(2, width - 1))
     # Lags without a pair of varying features (-inf) prove nothing.
     if not np.isfinite([below, along]).all() or below < along + _RASTER_MARGIN:

@@ -132,13 +132,19 @@ def test_the_raster_of_images_read_column_after_column_is_their_transpose():
     assert raster_of(images.transpose(0, 2, 1).reshape(400, -1)) == (1, 20, 12)
 
 
-def test_channels_first_are_found_where_they_correlate():
-    # Three channels of one scene: each a blurred base plus its own blur.
+def colour_images(channel_axis: int) -> np.ndarray:
+    """16 x 16 images of three channels of one scene, flattened.
+
+    Each channel is a blurred base plus its own blur; ``channel_axis`` 1 puts
+    the channels first, -1 last.
+    """
     scene = blurred((16, 16))
-    channels = np.stack(
-        [scene + 0.3 * blurred((16, 16), seed=c) for c in (1, 2, 3)], axis=1
-    )
-    assert raster_of(channels.reshape(400, -1)) == (3, 16, 16)
+    channels = [scene + 0.3 * blurred((16, 16), seed=c) for c in (1, 2, 3)]
+    return np.stack(channels, axis=channel_axis).reshape(400, -1)
+
+
+def test_channels_first_are_found_where_they_correlate():
+    assert raster_of(colour_images(channel_axis=1)) == (3, 16, 16)
     # Unrelated channels are one tall image: nothing tells them apart.
     assert raster_of(blurred((48, 16)).reshape(400, -1)) == (1, 48, 16)
 
@@ -148,11 +154,7 @@ def test_a_layout_without_a_raster_has_none():
     signals = blurred((256,))
     assert raster_of(signals) is None
     # Channels last: the three values of a pixel sit side by side.
-    scene = blurred((16, 16))
-    pixels = np.stack(
-        [scene + 0.3 * blurred((16, 16), seed=c) for c in (1, 2, 3)], axis=-1
-    )
-    assert raster_of(pixels.reshape(400, -1)) is None
+    assert raster_of(colour_images(channel_axis=-1)) is None
 
 
 def test_a_raster_needs_sides_of_eight_pixels():
