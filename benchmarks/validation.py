@@ -42,6 +42,7 @@ CANDIDATES = {
     "vat_epsilon 0.35": {"vat_epsilon": 0.35},
     "vat_epsilon 0.75": {"vat_epsilon": 0.75},
     "vat_fraction 0.5": {"vat_fraction": 0.5},
+    "vat_fraction 1": {"vat_fraction": 1.0},
     "vat_weight 2": {"vat_weight": 2.0},
     "vat_weight 8": {"vat_weight": 8.0},
     "vat_weight 16": {"vat_weight": 16.0},

@@ -431,18 +431,15 @@ class AAEClassifier(
     vat_epsilon : float, default=0.3
         Size of the VAT perturbation, relative to the root-mean-square norm of
         a standardised training row, so it does not depend on X's units.
-    vat_fraction : float in (0, 1], default=1.0
+    vat_fraction : float in (0, 1], default=0.5
         Share of each batch's rows (a random subset: batches are shuffled)
         that VAT perturbs. VAT costs two encoder passes over those rows per
-        step, so a smaller share does less work: 0.5 takes a tenth of the
-        matrix FLOPs off an MNIST epoch at the speed benchmark's
-        architecture. Whether that shortens the epoch depends on the CPU:
-        0.87, 0.95 and 1.02 of the defaults' epoch time in three noisy
-        timings on one machine (round 19), 1.01 on another whose matrix
-        products are not what limits an epoch (round 20). On validation
-        rows 0.5 was level with 1.0 within one fit's noise: better on MNIST
-        with 10 labels per class and on digits, slightly worse on MNIST with
-        100 and Fashion-MNIST (round 19 of the validation page).
+        step, so a smaller share does less work: 0.5 takes about a tenth of
+        the matrix FLOPs off an MNIST epoch at the speed benchmark's
+        architecture. On validation rows 0.5 was level with 1.0 or better
+        beside the shift term (round 38 of the validation page), and within
+        one fit's noise of it before (round 19). 1.0 perturbs every row, as
+        the default did before round 38.
     balance_weight : float, default=5.0
         Weight of the class-balance term: the KL divergence of each batch's
         mean class distribution from the uniform one, which keeps every class
@@ -825,7 +822,7 @@ class AAEClassifier(
         supervised_weight=5.0,
         vat_weight=4.0,
         vat_epsilon=0.3,
-        vat_fraction=1.0,
+        vat_fraction=0.5,
         balance_weight=5.0,
         interpolation_weight=0.0,
         style_invariance_weight=4.0,

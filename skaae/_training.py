@@ -88,11 +88,19 @@ class TrainingConfig:
         if self.neighbour_weight > 0 and self.neighbour_moves is None:
             raise ValueError("neighbour_weight > 0 needs neighbour_moves")
 
-    def autocast(self, device: torch.device) -> AbstractContextManager:
-        """Mixed precision for the forward passes, or nothing for float32."""
+    def autocast(
+        self, device: torch.device, cache: bool = True
+    ) -> AbstractContextManager:
+        """Mixed precision for the forward passes, or nothing for float32.
+
+        With ``cache`` false, weights are cast afresh at each use instead of
+        once per outermost autocast region.
+        """
         if self.autocast_dtype is None:
             return nullcontext()
-        return torch.autocast(device.type, dtype=self.autocast_dtype)
+        return torch.autocast(
+            device.type, dtype=self.autocast_dtype, cache_enabled=cache
+        )
 
 
 @dataclass(frozen=True)
@@ -324,7 +332,10 @@ def _discriminator_step(
 ) -> dict[str, torch.Tensor]:
     """Train both discriminators on detached codes against prior samples."""
     n_samples, n_classes = y.shape
-    with config.autocast(y.device):
+    # The fused step runs this inside its own autocast region, whose cache
+    # keeps each weight's half-precision copy until the region ends; the
+    # discriminators' weights change here, so no copy of them is kept.
+    with config.autocast(y.device, cache=False):
         loss_cat = discriminator_loss(
             networks.discriminator_cat,
             sample_categorical(n_samples, n_classes, generator),
@@ -423,7 +434,10 @@ def _fused_step(networks, optimizers, batch, config, generator, train_discrimina
 
     When ``train_discriminators`` is true the discriminators step first, on
     detached codes, so the encoder's generator term is computed against the
-    freshly updated discriminators.
+    freshly updated discriminators. One autocast region holds the whole
+    forward side, so the encoder's weights are cast to half precision once a
+    step, not once per pass (on a CPU with fast bfloat16 products these
+    casts and their backward are a large part of a step).
     """
     device = batch.x.device
     # With every unsupervised term off (the supervised-only ablation) the
@@ -436,17 +450,16 @@ def _fused_step(networks, optimizers, batch, config, generator, train_discrimina
         # not depend on the other rows' and one pass is cheaper than two.
         mix = Interpolation.draw(n_all, generator, device)
         rows.append(mix(batch.x))
-    with config.autocast(device):
-        logits, y, z = _encode(networks.encoder, torch.cat(rows))
-    logits_all, y_all, z_all = logits[:n_all], y[:n_all], z[:n_all]
-    logits_labeled = logits[n_all : n_all + n_labeled]
     losses: dict[str, torch.Tensor] = {}
-    if config.adversarial_weight > 0 and train_discriminators:
-        losses |= _discriminator_step(
-            networks, optimizers["discriminators"], y_all, z_all, generator, config
-        )
     encoder_side: dict[str, tuple[float, torch.Tensor]] = {}
     with config.autocast(device):
+        logits, y, z = _encode(networks.encoder, torch.cat(rows))
+        logits_all, y_all, z_all = logits[:n_all], y[:n_all], z[:n_all]
+        logits_labeled = logits[n_all : n_all + n_labeled]
+        if config.adversarial_weight > 0 and train_discriminators:
+            losses |= _discriminator_step(
+                networks, optimizers["discriminators"], y_all, z_all, generator, config
+            )
         rebuilt = None
         if config.reconstruction_weight > 0 or config.style_invariance_weight > 0:
             rebuilt = rebuild(networks.decoder, y_all, z_all)

@@ -127,9 +127,9 @@ def test_the_shift_and_corruption_terms_join_the_other_moved_rows(
     small_aae(
         training=training, image_shape=(8, 8), corruption_weight=2.0, max_iter=1
     ).fit(X, y)
-    # One encoder pass for the four terms, over each batch's rows (the
-    # corruption term's default fraction, 0.5, over half of them).
-    assert seen[0] == {"vat": 32, "style_invariance": 32, "shift": 32, "corruption": 16}
+    # One encoder pass for the four terms, over each batch's rows (VAT's and
+    # the corruption term's default fractions, 0.5, over half of them).
+    assert seen[0] == {"vat": 16, "style_invariance": 32, "shift": 32, "corruption": 16}
     assert len(seen) == 19
 
 

@@ -256,7 +256,7 @@ def test_the_moved_rows_join_the_other_moved_rows(
     X, y = images_partial
     small_aae(training=training, max_iter=1).fit(X, y)
     assert seen[0] == {
-        "vat": 32,
+        "vat": 16,
         "style_invariance": 32,
         "shift": 32,
         "corruption": 16,

@@ -1,5 +1,6 @@
 """The training loop's pieces and the options that change its arithmetic."""
 
+import copy
 import dataclasses
 from itertools import pairwise
 from types import SimpleNamespace
@@ -11,15 +12,20 @@ import torch.nn.functional as F
 
 import skaae._classifier
 import skaae._runtime
-from skaae._networks import Encoder, make_discriminator
+from skaae._networks import Encoder, build_networks, make_discriminator
 from skaae._training import (
+    Batch,
     Interpolation,
+    _encode,
+    _fused_step,
+    _generator_loss,
     balance_loss,
     consistency_losses,
     corrupt_features,
     discriminator_loss,
     generator_loss,
     interpolation_loss,
+    make_optimizers,
     rebuild,
     style_shift,
 )
@@ -438,3 +444,35 @@ def test_a_config_with_a_moving_term_needs_its_moves(weight, needed):
     assert getattr(config, weight) == 0 and getattr(config, needed) is None
     with pytest.raises(ValueError, match=f"needs {needed}"):
         dataclasses.replace(config, **{weight: 1.0})
+
+
+def test_fused_step_meets_the_discriminators_it_just_updated():
+    # The fused step's one autocast region caches half-precision weights:
+    # the generator term must still see the discriminators after their
+    # update, not the copies cast before it.
+    torch.manual_seed(0)
+    networks = build_networks(12, 3, 2, (16,), (16,))
+    # A large learning rate, so that one update moves the generator term.
+    config = skaae._classifier.AAEClassifier(
+        learning_rate_init=0.1, adversarial_weight=1.0, precision="bfloat16"
+    )._training_config(torch.device("cpu"), 1, "constant")
+    x = torch.randn(32, 12)
+    batch = Batch(x=x, x_labeled=x[:6], y_labeled=torch.arange(6) % 3)
+    before = copy.deepcopy(networks)
+    losses = _fused_step(
+        networks,
+        make_optimizers(networks, config),
+        batch,
+        config,
+        torch.Generator().manual_seed(0),
+        True,
+    )
+
+    def generator_term(discriminators):
+        with torch.no_grad(), config.autocast(x.device):
+            _, y, z = _encode(before.encoder, torch.cat([x, batch.x_labeled]))
+            return _generator_loss(discriminators, y[:32], z[:32])
+
+    updated, stale = generator_term(networks), generator_term(before)
+    torch.testing.assert_close(losses["generator"], updated)
+    assert abs(float(updated - stale)) > 0.01
