@@ -133,7 +133,10 @@ def plot_generated(
     Z : array-like of shape (n_rows, n_components), default=None
         Style codes to draw instead, e.g. ``transform`` of real rows.
     image_shape : tuple of int, default=None
-        Shape of one image; None takes a square image when n_features is a
+        Shape of one image. None takes the model's ``image_shape_`` when it
+        holds one channel of as many pixels as X has features (a shape
+        given to the model or found in the features' order: 20 x 24 for
+        MNIST cropped to that), else a square image when n_features is a
         square number (8 x 8 for digits, 28 x 28 for MNIST).
     random_state : int, RandomState instance or None, default=None
         Seeds the styles drawn from the prior.
@@ -149,13 +152,7 @@ def plot_generated(
     # A pipeline's images come back in X's units, as wide as X.
     n_features = estimator.n_features_in_
     if image_shape is None:
-        side = math.isqrt(n_features)
-        if side * side != n_features:
-            raise ValueError(
-                f"The model has {n_features} features, not a square number: "
-                "pass image_shape, e.g. image_shape=(height, width)."
-            )
-        image_shape = (side, side)
+        image_shape = _default_image_shape(clf.image_shape_, n_features)
     if math.prod(image_shape) != n_features:
         raise ValueError(
             f"image_shape={tuple(image_shape)} holds {math.prod(image_shape)} "
@@ -184,6 +181,24 @@ def plot_generated(
     for row, axes_row in enumerate(axes, start=1):
         axes_row[0].set_ylabel(f"style {row}")
     return fig
+
+
+def _default_image_shape(model_shape, n_features: int) -> tuple[int, int]:
+    """``(height, width)`` of a drawn image when the caller gives none."""
+    # A pipeline's head may change the features' number, so the model's
+    # shape is taken only where it covers X's features; several channels
+    # would need a colour map of their own.
+    if model_shape is not None:
+        channels, height, width = model_shape
+        if channels == 1 and height * width == n_features:
+            return height, width
+    side = math.isqrt(n_features)
+    if side * side != n_features:
+        raise ValueError(
+            f"The model has {n_features} features, not a square number: "
+            "pass image_shape, e.g. image_shape=(height, width)."
+        )
+    return side, side
 
 
 def plot_history(estimator, *, fig=None):

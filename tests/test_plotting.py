@@ -172,3 +172,25 @@ def test_missing_matplotlib_is_a_clear_error(fitted, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"skaae\[plotting\]"):
         plotting.plot_history(fitted)
+
+
+def test_generated_grid_takes_the_models_image_shape(digits_partial):
+    # 64 pixels read as 4 x 16: not the square a shape-less call would take.
+    clf = small_aae(image_shape=(4, 16), max_iter=1).fit(*digits_partial)
+    assert clf.image_shape_ == (1, 4, 16)
+    fig = plotting.plot_generated(clf, n_styles=1)
+    assert fig.axes[0].get_images()[0].get_array().shape == (4, 16)
+    # A shape given to the call still wins.
+    fig = plotting.plot_generated(clf, n_styles=1, image_shape=(8, 8))
+    assert fig.axes[0].get_images()[0].get_array().shape == (8, 8)
+
+
+def test_generated_grid_ignores_a_model_shape_that_does_not_cover_x(digits_partial):
+    X, y = digits_partial
+    # The classifier sees 8 features as 1 x 2 x 4; the pipeline draws
+    # images in X's 64 features, as the square 8 x 8.
+    pipe = make_pipeline(
+        PCA(8, random_state=0), small_aae(image_shape=(2, 4), max_iter=1)
+    ).fit(X, y)
+    fig = plotting.plot_generated(pipe, n_styles=1)
+    assert fig.axes[0].get_images()[0].get_array().shape == (8, 8)
