@@ -468,10 +468,10 @@ def test_fused_step_meets_the_discriminators_it_just_updated():
         True,
     )
 
-    def generator_term(discriminators):
+    def generator_term(with_discriminators_of):
         with torch.no_grad(), config.autocast(x.device):
             _, y, z = _encode(before.encoder, torch.cat([x, batch.x_labeled]))
-            return _generator_loss(discriminators, y[:32], z[:32])
+            return _generator_loss(with_discriminators_of, y[:32], z[:32])
 
     updated, stale = generator_term(networks), generator_term(before)
     torch.testing.assert_close(losses["generator"], updated)
